@@ -1,0 +1,1 @@
+"""The Binance-compatible sandbox (work in progress)."""
