@@ -1,0 +1,114 @@
+"""The exchange-adapter seam: everything the streaming and REST halves may ask
+of an exchange.
+
+``cryptoex.streaming`` and ``cryptoex.rest`` import no Binance module
+directly; they hold an :class:`Exchange` (today always
+:class:`cryptoex.exchanges.binance.BinanceSpot`). A second exchange is a new
+package implementing this protocol, registered in :mod:`cryptoex.exchanges`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from cryptoex._secrets import Secret
+    from cryptoex.enums import OrderType, Side
+    from cryptoex.errors import ExchangeError
+    from cryptoex.exchanges.binance.endpoints import Endpoint, Environment
+    from cryptoex.exchanges.binance.streams import StreamKey
+    from cryptoex.models.symbols import ExchangeInfo, SymbolInfo
+
+__all__ = ["Exchange"]
+
+
+@runtime_checkable
+class Exchange(Protocol):
+    """What an exchange adapter provides (see :class:`~cryptoex.exchanges.binance.BinanceSpot`)."""
+
+    #: Short name (``"binance"``), used in logs and the registry.
+    name: str
+    #: Streams one websocket connection may carry.
+    max_streams_per_connection: int
+    #: Incoming messages per second a connection may send before it is cut.
+    max_control_messages_per_second: float
+    #: Seconds after which the exchange closes a websocket connection.
+    max_connection_age: float
+    #: REST endpoints by name, with weights.
+    endpoints: Mapping[str, Endpoint]
+
+    def environment(
+        self,
+        testnet: bool = False,
+        *,
+        rest_url: str | None = None,
+        ws_url: str | None = None,
+        ws_api_url: str | None = None,
+    ) -> Environment:
+        """Base URLs for the live or test deployment, with overrides."""
+
+    def stream_name(
+        self,
+        kind: str,
+        symbol: str,
+        *,
+        interval: str | None = None,
+        levels: int | None = None,
+        fast: bool = False,
+    ) -> str:
+        """The exchange's name for a market stream."""
+
+    def parse_stream_name(self, name: str) -> StreamKey | None:
+        """What a stream name carries, or ``None`` if cryptoex does not model it."""
+
+    def combined_url(self, base_url: str, streams: Sequence[str] = ()) -> str:
+        """URL of a multiplexed stream connection."""
+
+    def control_message(
+        self, method: str, request_id: int, params: Sequence[str] | None = None
+    ) -> str:
+        """A live subscription control frame."""
+
+    def signed_payload(self, secret: Secret, params: Mapping[str, object]) -> str:
+        """Encoded and signed REST parameters, ready for the wire."""
+
+    def encode_params(self, params: Mapping[str, object]) -> str:
+        """Encoded unsigned REST parameters."""
+
+    def sign_ws_params(self, secret: Secret, params: Mapping[str, object]) -> str:
+        """Signature for WebSocket API request parameters."""
+
+    def error_from_http(
+        self, status: int, body: bytes, headers: Mapping[str, str], *, now: datetime | None = None
+    ) -> ExchangeError:
+        """The exception for an HTTP error answer."""
+
+    def error_from_ws_api(
+        self, response: Mapping[str, Any], *, now: datetime | None = None
+    ) -> ExchangeError:
+        """The exception for a WebSocket API error answer."""
+
+    def parse_exchange_info(self, raw: Mapping[str, Any]) -> ExchangeInfo:
+        """Symbols, filters and rate limits from the exchange's answer."""
+
+    def validate_order(
+        self,
+        info: SymbolInfo,
+        *,
+        side: Side,
+        order_type: OrderType,
+        quantity: Decimal | None = None,
+        price: Decimal | None = None,
+        quote_quantity: Decimal | None = None,
+        stop_price: Decimal | None = None,
+        iceberg_quantity: Decimal | None = None,
+        reference_price: Decimal | None = None,
+    ) -> None:
+        """Reject an order that breaks the symbol's filters."""
+
+    @property
+    def stream_parsers(self) -> Mapping[str, Callable[..., Any]]:
+        """Payload -> model constructors by stream kind (the per-message hot path)."""
