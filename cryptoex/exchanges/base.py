@@ -109,6 +109,5 @@ class Exchange(Protocol):
     ) -> None:
         """Reject an order that breaks the symbol's filters."""
 
-    @property
     def stream_parsers(self) -> Mapping[str, Callable[..., Any]]:
         """Payload -> model constructors by stream kind (the per-message hot path)."""

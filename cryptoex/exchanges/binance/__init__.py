@@ -133,7 +133,6 @@ class BinanceSpot:
             reference_price=reference_price,
         )
 
-    @property
     def stream_parsers(self) -> Mapping[str, Callable[..., Any]]:
         """Payload -> model constructors by stream kind (from :mod:`.parse`)."""
         # Imported on first use: the parse module is the heaviest of the adapter.
