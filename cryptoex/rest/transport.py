@@ -119,7 +119,8 @@ class Wire:
 class Signer:
     """Signs requests for one API key.
 
-    Holds the key (shown only masked) and the :class:`~cryptoex._secrets.Secret`;
+    Holds the key and the secret, both as :class:`~cryptoex._secrets.Secret`
+    (the key is shown only masked);
     asks *timestamp_ms* for the offset-corrected time of each request.
 
     :param api_key: the API key.
@@ -131,7 +132,7 @@ class Signer:
 
     def __init__(
         self,
-        api_key: str,
+        api_key: Secret,
         secret: Secret,
         exchange: Exchange,
         timestamp_ms: Callable[[], int],
@@ -144,15 +145,26 @@ class Signer:
         self.recv_window = recv_window
         # Built once: the dict is reached through an attribute on every
         # request, so no frame's locals ever hold the key.
-        self.headers: Mapping[str, str] = _MaskedHeaders(exchange.auth_headers(api_key))
+        self.headers: Mapping[str, str] = _MaskedHeaders(exchange.auth_headers(api_key.reveal()))
 
     def __repr__(self) -> str:
-        return f"Signer(api_key={mask(self._api_key)!r}, secret={self._secret!r})"
+        return f"Signer(api_key={self.masked_key!r}, secret={self._secret!r})"
 
     @property
     def masked_key(self) -> str:
         """The API key, shortened for display."""
-        return mask(self._api_key)
+        return mask(self._api_key.reveal())
+
+    def sign_ws(self, params: Mapping[str, object]) -> dict[str, object]:
+        """WebSocket API request params with the key, a timestamp,
+        ``recvWindow`` and the signature added."""
+        return self._exchange.sign_ws_request(
+            self._api_key.reveal(),
+            self._secret,
+            params,
+            timestamp_ms=self._timestamp_ms(),
+            recv_window=self.recv_window,
+        )
 
     def sign(self, params: Mapping[str, object]) -> Wire:
         """Percent-encode *params* with the timing parameters and sign them."""

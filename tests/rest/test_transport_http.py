@@ -57,7 +57,7 @@ def transport() -> Iterator[Transport]:
 
 
 def signer(timestamp: int = 1499827319559) -> Signer:
-    return Signer(KEY, Secret(SECRET), EXCHANGE, lambda: timestamp, 5000)
+    return Signer(Secret(KEY), Secret(SECRET), EXCHANGE, lambda: timestamp, 5000)
 
 
 def body_of(call: Any) -> str:
