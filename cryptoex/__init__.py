@@ -39,6 +39,8 @@ from cryptoex.errors import (
     TimestampError,
     ValidationError,
 )
+from cryptoex.rest.market import MarketClient
+from cryptoex.rest.user import UserClient
 
 __all__ = [
     "AuthenticationError",
@@ -52,6 +54,7 @@ __all__ = [
     "InsufficientBalanceError",
     "InvalidSymbolError",
     "KlineInterval",
+    "MarketClient",
     "NetworkError",
     "OrderNotFoundError",
     "OrderRejectedError",
@@ -64,6 +67,7 @@ __all__ = [
     "SymbolStatus",
     "TimeInForce",
     "TimestampError",
+    "UserClient",
     "ValidationError",
     "__version__",
     "errors",
