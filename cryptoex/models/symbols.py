@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
-from typing import Any
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
+from typing import Any, Literal
 
 from dataclasses_json import config
 
+from cryptoex._money import to_decimal
 from cryptoex.enums import OrderType, SymbolStatus
 from cryptoex.models._base import Model, money, optional_money, timestamp
 
@@ -38,6 +39,7 @@ __all__ = [
     "SymbolInfo",
     "TrailingDeltaFilter",
     "UnknownFilter",
+    "round_to_step",
 ]
 
 
@@ -235,6 +237,28 @@ class RateLimit(Model):
         return self.interval_num * unit
 
 
+Rounding = Literal["down", "up", "nearest"]
+_ROUNDING = {"down": ROUND_FLOOR, "up": ROUND_CEILING, "nearest": ROUND_HALF_UP}
+
+
+def round_to_step(value: Decimal, step: Decimal | None, rounding: Rounding = "nearest") -> Decimal:
+    """*value* rounded to a multiple of *step* (exactly, in Decimal), written
+    with *step*'s number of decimals. ``None`` or zero *step* returns *value*.
+
+    :raises ValueError: for an unknown *rounding*.
+    """
+    if step is None or not step:
+        return value
+    if rounding not in _ROUNDING:
+        raise ValueError(f"rounding must be 'down', 'up' or 'nearest', got {rounding!r}")
+    with localcontext() as ctx:
+        ctx.prec = 60
+        units = (value / step).quantize(Decimal(1), rounding=_ROUNDING[rounding])
+        exponent = step.as_tuple().exponent
+        grid = step.normalize() if isinstance(exponent, int) and exponent > 0 else step
+        return (units * step).quantize(grid)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SymbolInfo(Model):
     """A symbol's trading rules (``exchangeInfo.symbols[]``).
@@ -290,6 +314,23 @@ class SymbolInfo(Model):
         """Largest quantity (``LOT_SIZE.maxQty``)."""
         return None if self.lot_size is None else self.lot_size.max_qty
 
+    def round_price(self, price: object, rounding: Rounding = "nearest") -> Decimal:
+        """*price* on the symbol's tick grid (``PRICE_FILTER.tickSize``).
+
+        :param price: a ``Decimal``, ``str``, ``int`` or ``float``.
+        :param rounding: ``"down"``, ``"up"`` or ``"nearest"`` (ties go up).
+        :returns: the price with the tick size's number of decimals; *price*
+            unchanged (as Decimal) when the symbol has no tick size.
+        """
+        return round_to_step(to_decimal(price, "price"), self.tick_size, rounding)
+
+    def round_quantity(self, quantity: object, rounding: Rounding = "down") -> Decimal:
+        """*quantity* on the symbol's step grid (``LOT_SIZE.stepSize``).
+
+        Rounds down by default, so the result never spends more than asked.
+        """
+        return round_to_step(to_decimal(quantity, "quantity"), self.step_size, rounding)
+
     @property
     def min_notional(self) -> Decimal | None:
         """Smallest ``price * quantity`` (from ``NOTIONAL``, else ``MIN_NOTIONAL``)."""
@@ -307,6 +348,9 @@ class ExchangeInfo(Model):
     timezone: str
     server_time: datetime = timestamp()
     rate_limits: tuple[RateLimit, ...] = ()
+    exchange_filters: tuple[SymbolFilter, ...] = field(
+        default=(), metadata=config(encoder=_encode_filters, decoder=_decode_filters)
+    )
     symbols: tuple[SymbolInfo, ...] = ()
 
     def symbol(self, name: str) -> SymbolInfo | None:
