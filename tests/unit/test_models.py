@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cryptoex
@@ -159,6 +159,7 @@ def decimal_strings(value: Any) -> list[str]:
 
 
 @pytest.mark.parametrize("cls", MODELS, ids=lambda cls: cls.__name__)
+@settings(max_examples=30)  # per model class: ~800 generated models in all
 @given(data=st.data())
 def test_round_trips_exactly(cls: type[Model], data: st.DataObject) -> None:
     model = data.draw(model_of(cls))
