@@ -3,7 +3,7 @@
 Each model is what one market stream message (or one row of a public REST
 answer) becomes. Fields a payload does not carry are ``None``: REST tickers
 and trades have no ``event_time``, stream trades no ``quote_quantity``. The
-wire parsers live in :mod:`cryptoex.exchanges.binance.parse`.
+wire parsers live in ``cryptoex.exchanges.binance.parse``.
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """Binance payloads to cryptoex models: one fast constructor per payload kind.
 
 Binance's one-letter and camelCase keys stop here. Every ``parse_*`` function
-takes a payload as :mod:`orjson` parsed it and returns a model, or raises
+takes a payload as ``orjson`` parsed it and returns a model, or raises
 exactly one :class:`~cryptoex.errors.ParseError` naming the payload kind:
 never a bare ``KeyError``, ``TypeError`` or ``decimal.InvalidOperation``.
 Keys Binance adds later are ignored; enum values it adds later become lenient
-pseudo-members (see :mod:`cryptoex.enums`), kept and logged once.
+pseudo-members (see ``cryptoex.enums``), kept and logged once.
 
 :data:`STREAM_PARSERS` maps each stream kind to its parser; the streaming
 layer calls it once per message, so these functions are on the hot path.
@@ -23,9 +23,9 @@ dataclasses-json path is about 40 times slower than what is kept):
 
 * **Models are built through** ``object.__new__`` **and the slots' own
   descriptors**, by a positional constructor generated once per model
-  (:func:`_constructor`). A frozen dataclass's ``__init__`` matches every
+  (``_constructor()``). A frozen dataclass's ``__init__`` matches every
   keyword and assigns through ``object.__setattr__``; for a
-  :class:`~cryptoex.models.Ticker` (22 fields) that is about 6.5 µs against
+  :class:`~cryptoex.Ticker` (22 fields) that is about 6.5 µs against
   about 3.9 µs this way. A *keyword* version of the generated constructor
   costs 5.2 µs, so arguments are positional, in field order; each call site
   passes local variables named exactly like the fields, and the fixture and
@@ -36,13 +36,13 @@ dataclasses-json path is about 40 times slower than what is kept):
   so a value is either ``Decimal(text)`` exactly or an error. The
   checks the context cannot make (every value is a ``str``, none is NaN or
   infinite) run once per payload over all its decimal strings joined
-  (:func:`_decimals`), which costs about 0.8 µs on a ticker against 1.6 µs
+  (``_decimals()``), which costs about 0.8 µs on a ticker against 1.6 µs
   for per-field checks.
 * **No Decimal cache.** A bounded ``dict`` of already-parsed strings saves
   about 0.1 µs per hit, but a miss (validate, build, store, evict) costs
   about 0.3 µs more than building directly; it only pays above roughly 75 %
   hits, and tickers, trades and quantities are mostly new strings.
-* **Timestamps** use :func:`cryptoex._time.from_ms` (epoch plus an integer
+* **Timestamps** use ``cryptoex._time.from_ms`` (epoch plus an integer
   number of milliseconds): about 0.27 µs, exact.
   ``datetime.fromtimestamp(ms / 1000)`` is barely faster (0.21 µs) and goes
   through a float.
@@ -1148,7 +1148,7 @@ def parse_canceled_orders(items: Iterable[Mapping[str, Any]]) -> list[Order]:
     """``DELETE /api/v3/openOrders``: every order that was cancelled.
 
     The answer mixes single orders and order lists; an order list contributes
-    its ``orderReports``, one :class:`~cryptoex.models.Order` per member.
+    its ``orderReports``, one :class:`~cryptoex.Order` per member.
 
     :raises ParseError: ``kind="order"`` for a malformed order,
         ``kind="canceled_orders"`` if the answer is not a list of objects.
