@@ -223,7 +223,7 @@ def test_nested_models_round_trip() -> None:
             ],
         }
     )
-    as_dict = order.to_dict()
+    as_dict: Any = order.to_dict()
     assert as_dict["fills"][0]["price"] == "1.5"
     assert as_dict["side"] == "BUY" or as_dict["side"] is Side.BUY
     assert Order.from_dict(as_dict) == order
@@ -248,7 +248,7 @@ def test_small_value_models_take_positional_arguments() -> None:
     assert balance == Balance(asset="BTC", free=Decimal("1.5"), locked=Decimal("0.25"))
     assert balance.total == Decimal("1.75")
     with pytest.raises(TypeError):
-        Ticker("BTCUSDT")  # type: ignore[misc]  # keyword-only
+        Ticker("BTCUSDT")  # type: ignore[call-arg]  # keyword-only
 
 
 def test_optional_fields_default_to_none() -> None:

@@ -41,6 +41,7 @@ from cryptoex.models import (
     ListStatusOrder,
     Model,
     OrderBookLevel,
+    PartialDepth,
     Ticker,
 )
 
@@ -69,7 +70,7 @@ def event(path: str) -> Any:
 class F:
     """One model field: the raw key path it comes from and its wire type.
 
-    Types: ``dec`` decimal string; ``odec`` decimal string or null/absent;
+    Wire types: ``dec`` decimal string; ``odec`` decimal string or null/absent;
     ``int``; ``oint`` absent -> None; ``ms`` milliseconds; ``oms`` absent ->
     None; ``wms`` working time (absent or negative -> None); ``bool``;
     ``obool``; ``str``; ``ostr`` (null/absent -> None); ``listid`` (-1 or
@@ -78,7 +79,7 @@ class F:
     """
 
     key: tuple[str | int, ...] | None
-    type: str
+    wire: str
     enum: type[LenientStrEnum] | None = None
     value: Any = None
     expect: Callable[[Any], Any] | None = None
@@ -90,7 +91,7 @@ def k(*path: str | int) -> tuple[str | int, ...]:
 
 def dig(raw: Any, path: tuple[str | int, ...]) -> Any:
     for part in path:
-        raw = raw[part]  # type: ignore[index]
+        raw = raw[part]
     return raw
 
 
@@ -108,7 +109,7 @@ def at_ms(ms: int) -> datetime:
 
 def expected(spec: F, raw: Any) -> Any:
     """What the field must hold, computed from the raw payload."""
-    t = spec.type
+    t = spec.wire
     if t == "const":
         return spec.value
     if t == "custom":
@@ -1049,6 +1050,7 @@ def test_stream_parsers_table() -> None:
         "depth_update",
     }
     depth = p.STREAM_PARSERS["depth"](load("ws/depth_partial.json"), "BNBBTC")
+    assert isinstance(depth, PartialDepth)
     assert depth.symbol == "BNBBTC"
     assert depth.best_bid == OrderBookLevel(Decimal("0.0024"), Decimal("10"))
     ticker = p.STREAM_PARSERS["ticker"](load("ws/ticker.json"), "BNBBTC")
@@ -1076,6 +1078,11 @@ def test_user_event_parsers_table() -> None:
 
 
 def representative(kind: Kind) -> Any:
+    """A payload of *kind* to mutate: its first fixture, except for orders,
+    where the query and FULL placement answers are merged so that every
+    optional field is present."""
+    if kind.name == "order":
+        return {**load("rest/query_order.json"), **load("rest/order_full.json")}
     path, extract = kind.fixtures[0]
     return copy.deepcopy(extract(load(path))[0])
 
@@ -1231,7 +1238,7 @@ def has_path(raw: Any, path: tuple[str | int, ...]) -> bool:
 
 def valid_value(draw: st.DrawFn, spec: F) -> Any:
     """A new valid wire value for a field of this type."""
-    t = spec.type
+    t = spec.wire
     if t in ("dec",):
         return draw(decimal_texts)
     if t == "odec":
@@ -1269,6 +1276,23 @@ MUTABLE = {
 }
 
 
+def fill_objects() -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries(
+        {
+            "price": decimal_texts,
+            "qty": decimal_texts,
+            "commission": decimal_texts,
+            "commissionAsset": texts,
+            "tradeId": big_ints,
+        },
+        optional={"x_match": json_values},
+    )
+
+
+def balance_objects(asset: str, free: str, locked: str) -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries({asset: texts, free: decimal_texts, locked: decimal_texts})
+
+
 @st.composite
 def mutated(draw: st.DrawFn, kind: Kind) -> Any:
     """A fixture payload of *kind* with every field given a new valid value,
@@ -1277,7 +1301,7 @@ def mutated(draw: st.DrawFn, kind: Kind) -> Any:
     for name, spec in kind.spec.items():
         if spec.key is None or not has_path(raw, spec.key):
             continue
-        if spec.type in MUTABLE or spec.type in ("enum", "oenum"):
+        if spec.wire in MUTABLE or spec.wire in ("enum", "oenum"):
             set_path(raw, spec.key, valid_value(draw, spec))
         elif name in ("bids", "asks"):
             pairs = draw(st.lists(st.tuples(decimal_texts, decimal_texts), max_size=6))
@@ -1286,6 +1310,23 @@ def mutated(draw: st.DrawFn, kind: Kind) -> Any:
         # "C" is empty except on a cancel, where it names the cancelled order.
         raw["C"] = draw(st.just("") | texts)
         raw["c"] = draw(texts)
+    if kind.name == "order":
+        raw["clientOrderId"] = draw(texts)
+        if draw(st.booleans()):  # a cancel answer
+            raw["origClientOrderId"] = draw(texts)
+        raw["fills"] = draw(st.lists(fill_objects(), max_size=4))
+    if kind.name == "account":
+        raw["balances"] = draw(st.lists(balance_objects("asset", "free", "locked"), max_size=4))
+        raw["commissionRates"] = {
+            name: draw(decimal_texts) for name in ("maker", "taker", "buyer", "seller")
+        }
+        raw["permissions"] = draw(st.lists(texts, max_size=3))
+    if kind.name == "account_update":
+        raw["B"] = draw(st.lists(balance_objects("a", "f", "l"), max_size=4))
+    if kind.name == "list_status":
+        raw["O"] = draw(
+            st.lists(st.fixed_dictionaries({"s": texts, "i": big_ints, "c": texts}), max_size=3)
+        )
     if isinstance(raw, dict):
         raw.update(draw(extra_keys))
         for nested in ("k",):
@@ -1312,7 +1353,7 @@ def test_decimal_values_are_exactly_decimal_of_the_text(text: str) -> None:
 
 def wrong_values(spec: F) -> st.SearchStrategy[Any]:
     """Values of the wrong JSON type (or not numbers at all) for a field."""
-    t = spec.type
+    t = spec.wire
     if t in ("dec", "odec"):
         not_a_number = texts.filter(lambda s: DECIMAL_RE.fullmatch(s) is None)
         wrong = st.one_of(
@@ -1341,7 +1382,7 @@ def breakable(kind: Kind) -> list[tuple[str, F]]:
     return [
         (name, spec)
         for name, spec in kind.spec.items()
-        if spec.key is not None and spec.type not in ("const", "custom") and has_path(raw, spec.key)
+        if spec.key is not None and spec.wire not in ("const", "custom") and has_path(raw, spec.key)
     ]
 
 
@@ -1356,7 +1397,7 @@ def test_malformed_payloads_raise_parse_error_naming_the_kind(
     assume(candidates)
     name, spec = data.draw(st.sampled_from(candidates))
     assert spec.key is not None
-    required = not spec.type.startswith("o") and spec.type not in ("wms", "listid")
+    required = not spec.wire.startswith("o") and spec.wire not in ("wms", "listid")
     if required and data.draw(st.booleans()):
         parent = dig(raw, spec.key[:-1])
         if isinstance(parent, dict):
