@@ -38,7 +38,7 @@ def test_to_decimal_rejects_and_names_field(value: object) -> None:
 
 def test_float_goes_through_str_not_binary() -> None:
     assert to_decimal(0.1) == Decimal("0.1")
-    assert to_decimal(0.1) != Decimal(0.1)
+    assert to_decimal(0.1) != Decimal(0.1)  # noqa: RUF032 - the binary value, on purpose
 
 
 @pytest.mark.parametrize(
@@ -64,7 +64,7 @@ def test_format_decimal_rejects_nan() -> None:
 @given(st.decimals(allow_nan=False, allow_infinity=False))
 def test_format_round_trips_without_exponent(value: Decimal) -> None:
     wire = format_decimal(value)
-    assert "E" not in wire and "e" not in wire
+    assert "E" not in wire.upper()
     assert parse_decimal(wire) == value
     assert to_decimal(wire) == value
 

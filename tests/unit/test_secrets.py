@@ -36,7 +36,8 @@ def test_secret_absent_from_traceback_locals() -> None:
     try:
         fail(Secret(SECRET))
     except RuntimeError as exc:
-        text = "".join(traceback.TracebackException.from_exception(exc, capture_locals=True).format())
+        tb = traceback.TracebackException.from_exception(exc, capture_locals=True)
+        text = "".join(tb.format())
     assert MASK in text
     assert SECRET not in text
 
