@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -109,10 +110,8 @@ class WS:
         raise AssertionError("no matching message")
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(websocket.WebSocketException, OSError):
             self.ws.close(timeout=1)
-        except (websocket.WebSocketException, OSError):
-            pass
         self.ws.shutdown()  # close() leaves the socket open when the server closed first
 
 
@@ -158,7 +157,8 @@ def same_shape(actual: Any, expected: Any, optional: frozenset[str] = frozenset(
         assert isinstance(actual, dict), actual
         missing = set(expected) - set(actual) - optional
         extra = set(actual) - set(expected) - optional
-        assert not missing and not extra, f"missing {missing}, extra {extra}"
+        assert not missing, f"missing {missing}"
+        assert not extra, f"extra {extra}"
         for key, value in expected.items():
             if key in actual and value is not None:
                 same_shape(actual[key], value, optional)
@@ -176,6 +176,7 @@ def same_shape(actual: Any, expected: Any, optional: frozenset[str] = frozenset(
     elif isinstance(expected, bool):
         assert isinstance(actual, bool), actual
     elif isinstance(expected, int):
-        assert isinstance(actual, int) and not isinstance(actual, bool), actual
+        assert isinstance(actual, int), actual
+        assert not isinstance(actual, bool), actual
     elif isinstance(expected, str):
         assert isinstance(actual, str), actual

@@ -3,6 +3,7 @@ errors, weights and headers, over real HTTP with raw requests."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from decimal import Decimal
 
@@ -116,7 +117,8 @@ def test_trades_and_agg_trades(rest: Rest, fake_binance: FakeBinance) -> None:
     assert len(trades) == 10
     same_shape(trades, load_fixture("rest/trades.json"))
     ids = [t["id"] for t in trades]
-    assert ids == sorted(ids) and ids == list(range(ids[0], ids[0] + 10))
+    assert ids == sorted(ids)
+    assert ids == list(range(ids[0], ids[0] + 10))
     older = rest.get("/api/v3/historicalTrades", symbol="BTCUSDT", fromId=ids[2], limit=3).json()
     assert [t["id"] for t in older] == ids[2:5]
     aggs = rest.get("/api/v3/aggTrades", symbol="BTCUSDT", limit=5).json()
@@ -132,7 +134,8 @@ def test_trades_and_agg_trades(rest: Rest, fake_binance: FakeBinance) -> None:
     ]
     start = aggs[1]["T"]
     since = rest.get("/api/v3/aggTrades", symbol="BTCUSDT", startTime=start, limit=1000).json()
-    assert since and all(a["T"] >= start for a in since)
+    assert since
+    assert all(a["T"] >= start for a in since)
     until = rest.get("/api/v3/aggTrades", symbol="BTCUSDT", endTime=start, limit=2).json()
     assert all(a["T"] <= start for a in until)
 
@@ -163,7 +166,7 @@ def test_klines_ranges_and_paging(rest: Rest, fake_binance: FakeBinance) -> None
         cursor = int(page[-1][0]) + 1  # type: ignore[call-overload]
     opens = [int(r[0]) for r in rows]  # type: ignore[call-overload]
     assert opens[0] == start
-    assert all(b - a == 3_600_000 for a, b in zip(opens, opens[1:]))
+    assert all(b - a == 3_600_000 for a, b in itertools.pairwise(opens))
     for row in rows:
         o, h, low, c = (Decimal(str(v)) for v in row[1:5])
         assert low <= min(o, c) <= max(o, c) <= h
@@ -179,7 +182,8 @@ def test_klines_ranges_and_paging(rest: Rest, fake_binance: FakeBinance) -> None
     before_end = rest.get(
         "/api/v3/klines", symbol="ETHUSDT", interval="1d", endTime=start, limit=2
     ).json()
-    assert len(before_end) == 2 and before_end[-1][0] <= start
+    assert len(before_end) == 2
+    assert before_end[-1][0] <= start
 
 
 @pytest.mark.parametrize("interval", ["1s", "3m", "2h", "6h", "8h", "12h", "3d", "1w", "1M"])

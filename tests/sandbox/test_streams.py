@@ -30,10 +30,11 @@ def test_live_subscribe_to_two_streams(fake_binance: FakeBinance, open_ws: OpenW
     # Parsed by hand against the documented payloads.
     assert set(trade) == set(load_fixture("ws/trade.json"))
     assert trade["s"] == "BTCUSDT"
-    assert (
-        isinstance(trade["t"], int) and isinstance(trade["T"], int) and isinstance(trade["m"], bool)
-    )
-    assert re.fullmatch(DECIMAL_8, trade["p"]) and re.fullmatch(DECIMAL_8, trade["q"])
+    assert isinstance(trade["t"], int)
+    assert isinstance(trade["T"], int)
+    assert isinstance(trade["m"], bool)
+    assert re.fullmatch(DECIMAL_8, trade["p"])
+    assert re.fullmatch(DECIMAL_8, trade["q"])
     assert Decimal(trade["p"]) > 0
     assert set(ticker) == set(load_fixture("ws/ticker.json"))
     assert ticker["s"] == "ETHUSDT"
@@ -135,14 +136,12 @@ def test_control_messages_and_error_replies(fake_binance: FakeBinance, open_ws: 
             assert reply == expected, request
     ws.send('{"method": "LIST_SUBSCRIPTIONS", "id": 1')
     invalid = ws.until(lambda m: "code" in m)
-    assert invalid["code"] == 3 and invalid["msg"].startswith(
-        "Invalid JSON: expected value at line 1 column "
-    )
+    assert invalid["code"] == 3
+    assert invalid["msg"].startswith("Invalid JSON: expected value at line 1 column ")
     ws.send('{"params": [], "id": 1}')
     missing = ws.until(lambda m: "code" in m)
-    assert missing["code"] == 2 and missing["msg"].startswith(
-        "Invalid request: missing field `method`"
-    )
+    assert missing["code"] == 2
+    assert missing["msg"].startswith("Invalid request: missing field `method`")
     ws.send({"method": "SUBSCRIBED", "id": 4})
     unknown = ws.until(lambda m: "code" in m)
     assert unknown["msg"].startswith(
@@ -150,7 +149,8 @@ def test_control_messages_and_error_replies(fake_binance: FakeBinance, open_ws: 
     )
     recorded = fake_binance.control_messages(fake_binance.connections()[0].id)
     assert [r.method for r in recorded[:3]] == ["SUBSCRIBE", "UNSUBSCRIBE", "LIST_SUBSCRIPTIONS"]
-    assert recorded[0].params == ["btcusdt@aggTrade", "btcusdt@depth"] and recorded[0].id == 1
+    assert recorded[0].params == ["btcusdt@aggTrade", "btcusdt@depth"]
+    assert recorded[0].id == 1
     assert recorded[1].time >= recorded[0].time
     assert any(r.method is None for r in recorded)
     assert fake_binance.control_messages() == recorded
@@ -223,7 +223,8 @@ def test_periodic_streams_shapes(fake_binance: FakeBinance, open_ws: OpenWS) -> 
     same_shape(seen["ethbtc@avgPrice"], load_fixture("ws/avgPrice.json"))
     kline = seen["ethbtc@kline_1m"]
     same_shape(kline, load_fixture("ws/kline.json"))
-    assert kline["k"]["i"] == "1m" and kline["k"]["T"] - kline["k"]["t"] == 59_999
+    assert kline["k"]["i"] == "1m"
+    assert kline["k"]["T"] - kline["k"]["t"] == 59_999
     assert seen["ethbtc@kline_1s"]["k"]["T"] - seen["ethbtc@kline_1s"]["k"]["t"] == 999
     arr = seen["!miniTicker@arr"]
     same_shape(arr, load_fixture("ws/constructed/miniTicker_arr.json"))
@@ -243,7 +244,8 @@ def test_kline_stream_closes_the_previous_candle(
     fake_binance.faults.set_clock_offset(2000)
     fake_binance.step(10)
     closed = ws.recv()
-    assert closed["k"]["t"] == first["k"]["t"] and closed["k"]["x"] is True
+    assert closed["k"]["t"] == first["k"]["t"]
+    assert closed["k"]["x"] is True
     assert ws.recv()["k"]["t"] > first["k"]["t"]
 
 
@@ -258,7 +260,8 @@ def test_microsecond_streams(fake_binance: FakeBinance, open_ws: OpenWS) -> None
     trade = ws.until(lambda m: m["stream"] == "btcusdt@trade")["data"]
     plain = ms.recv()
     assert trade["t"] == plain["t"]
-    assert trade["E"] == plain["E"] * 1000 and trade["T"] == plain["T"] * 1000
+    assert trade["E"] == plain["E"] * 1000
+    assert trade["T"] == plain["T"] * 1000
     kline = ws.until(lambda m: m["stream"] == "btcusdt@kline_1m")["data"]
     assert kline["k"]["t"] % 60_000_000 == 0
 
@@ -276,7 +279,8 @@ def test_stream_limit_per_connection(fake_binance: FakeBinance, open_ws: OpenWS)
     ws = open_ws(fake_binance.ws_url + "/ws/btcusdt@trade/ethusdt@trade")
     ws.send({"method": "SUBSCRIBE", "params": ["bnbusdt@trade", "ethbtc@trade"], "id": 1})
     reply = ws.until(lambda m: "code" in m or "id" in m)
-    assert reply["code"] == 2 and "too many streams" in reply["msg"]
+    assert reply["code"] == 2
+    assert "too many streams" in reply["msg"]
     ws.send({"method": "SUBSCRIBE", "params": ["bnbusdt@trade"], "id": 2})
     assert ws.until(lambda m: m.get("id") == 2) == {"result": None, "id": 2}
     with pytest.raises(websocket.WebSocketBadStatusException) as info:
