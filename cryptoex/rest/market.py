@@ -26,6 +26,7 @@ from cryptoex.errors import (
     TimestampError,
 )
 from cryptoex.exchanges import get_exchange
+from cryptoex.models import Kline, PartialDepth, Ticker, Trade
 from cryptoex.models.symbols import ExchangeInfo, SymbolInfo
 from cryptoex.rest import validation as check
 from cryptoex.rest.cache import DEFAULT_EXCHANGE_INFO_TTL, ExchangeInfoCache, info_cache_for
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
     from cryptoex.exchanges.base import Exchange
     from cryptoex.exchanges.binance.endpoints import Environment
     from cryptoex.exchanges.binance.rest_api import RestCall
-    from cryptoex.models import Kline, PartialDepth, Ticker, Trade
     from cryptoex.rest.ratelimit import Budget
 
 __all__ = ["DEFAULT_QUERY_RETRIES", "MarketClient"]
@@ -64,13 +64,14 @@ class MarketClient:
 
     :param testnet: use the exchange's test deployment.
     :param rest_url: REST base URL overriding the deployment's (for example a
-        :class:`~cryptoex.testing.FakeBinance`'s ``rest_url``).
+        ``FakeBinance``'s ``rest_url``).
     :param timeout: seconds per HTTP request.
     :param block: when the rate-limit budget is used up, wait until the
         request may go (``True``) or raise
         :class:`~cryptoex.errors.RateLimitError` at once (``False``).
     :param exchange_info_ttl: seconds a cached ``exchangeInfo`` is used.
-    :param exchange: the exchange adapter or its name.
+    :param exchange: the exchange: its name (``"binance"``) or an adapter.
+    :type exchange: str
     :raises ConfigurationError: for an invalid option.
     """
 
@@ -158,8 +159,7 @@ class MarketClient:
         """The trading rules of *symbol* (tick size, step size, min notional...)
         from the cached ``exchangeInfo``.
 
-        Use :meth:`~cryptoex.SymbolInfo.round_price` and
-        :meth:`~cryptoex.SymbolInfo.round_quantity` on the result to put
+        Use ``round_price()`` and ``round_quantity()`` on the result to put
         values on the symbol's grid::
 
             info = client.symbol_info("BTCUSDT")

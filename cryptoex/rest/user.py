@@ -84,8 +84,9 @@ class UserClient(MarketClient):
     budget; all clients of one API key share its order budget.
 
     :param api_key: the API key (shown masked everywhere).
-    :param api_secret: the API secret, a ``str`` or a
-        :class:`~cryptoex._secrets.Secret` (never shown).
+    :param api_secret: the API secret, a ``str`` (or cryptoex's masking
+        ``Secret`` wrapper); never shown.
+    :type api_secret: str
     :param testnet: use the exchange's test deployment.
     :param rest_url: REST base URL (e.g. a ``FakeBinance``'s).
     :param ws_api_url: full WebSocket API URL (user data), overriding the
@@ -101,7 +102,8 @@ class UserClient(MarketClient):
         placement outcome is unknown before giving up with
         :class:`~cryptoex.errors.OrderStatusUnknownError`.
     :param exchange_info_ttl: seconds a cached ``exchangeInfo`` is used.
-    :param exchange: the exchange adapter or its name.
+    :param exchange: the exchange: its name (``"binance"``) or an adapter.
+    :type exchange: str
     :raises ConfigurationError: for a missing key or secret, or an invalid option.
     """
 
@@ -267,7 +269,7 @@ class UserClient(MarketClient):
             receive instead of *quantity*.
         :param stop_price: trigger price of stop-loss and take-profit types.
         :param iceberg_quantity: visible part of an iceberg LIMIT order.
-        :returns: the :class:`~cryptoex.Order`, with fills for orders that traded.
+        :returns: the order, with fills for orders that traded.
         :raises ValidationError: an argument or a symbol filter was violated;
             nothing was sent.
         :raises OrderRejectedError: the exchange refused the order
@@ -337,7 +339,7 @@ class UserClient(MarketClient):
         harmless); if the retry finds the order already gone, the order is
         looked up and returned when it is cancelled.
 
-        :returns: the cancelled :class:`~cryptoex.Order`; its
+        :returns: the cancelled order; its
             ``client_order_id`` is the id the order was placed with.
         :raises OrderNotFoundError: no such open order.
         """
