@@ -813,7 +813,14 @@ class Exchange:
             market.anchor = level
             op = self._begin()
             try:
+                before = market.last_price
                 self._recenter(market, math.floor(level), op.now)
+                # A jump deeper than the book leaves the last trade behind: print one
+                # small trade at the new top, as the first trade after a gap would.
+                up = price > market.px(before)
+                top = market.book.best(not up)
+                if top is not None:
+                    self._match(market, up, top, 1, None, op.now)
                 self._trigger_stops(market, op.now)
                 self._book_ticker(market)
             finally:
