@@ -260,8 +260,10 @@ class MarketClient:
         cursor = start_ms
         while wanted is None or len(result) < wanted:
             size = page_size if wanted is None else min(page_size, wanted - len(result))
-            page = fetch(cursor, end_ms, size)
+            page = [k for k in fetch(cursor, end_ms, size) if to_ms(k.open_time) >= cursor]
             result.extend(page)
+            # A short page is the end; an empty one (also when the exchange
+            # ignored startTime) means no progress is possible.
             if len(page) < size:
                 break
             cursor = to_ms(page[-1].open_time) + 1
@@ -282,6 +284,10 @@ class MarketClient:
         while count < wanted:
             size = min(page_size, wanted - count)
             page = fetch(None, cursor, size)
+            if cursor is not None:
+                # Guard against an exchange that ignored endTime: keep only
+                # klines older than the previous page.
+                page = [k for k in page if to_ms(k.open_time) <= cursor]
             pages.append(page)
             count += len(page)
             if len(page) < size or not page:

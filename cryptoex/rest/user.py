@@ -613,7 +613,7 @@ class UserClient(MarketClient):
                     return self._reconcile(request, exc)
                 raise
             order: Order = self._exchange.parse_rest("place_order", answer.payload)
-            logger.info(
+            logger.debug(
                 "order %s placed on %s: %s", request.client_order_id, request.symbol, order.status
             )
             return order
@@ -715,8 +715,12 @@ class UserClient(MarketClient):
             cursor = 0
             while True:
                 page = fetch(**{cursor_arg: cursor, "limit": page_size})
-                add(page)
-                if len(page) < page_size or (end_ms is not None and _time_ms(page[-1]) > end_ms):
+                added = add(page)
+                if (
+                    len(page) < page_size
+                    or added == 0  # the exchange ignored the cursor: nothing new
+                    or (end_ms is not None and _time_ms(page[-1]) > end_ms)
+                ):
                     break
                 cursor = id_of(page[-1]) + 1
             return result[-wanted:] if wanted is not None else result

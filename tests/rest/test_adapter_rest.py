@@ -83,6 +83,7 @@ def test_duplicates_and_server_time() -> None:
     assert EXCHANGE.is_duplicate_order(OrderRejectedError(400, -2010, "Duplicate order sent."))
     assert not EXCHANGE.is_duplicate_order(OrderRejectedError(400, -2010, "Market is closed."))
     assert EXCHANGE.parse_rest("server_time", load_fixture("rest/time.json")) > 0
+    bad: object
     for bad in ({}, {"serverTime": "1"}, [], {"serverTime": True}):
         with pytest.raises(ParseError):
             EXCHANGE.parse_rest("server_time", bad)

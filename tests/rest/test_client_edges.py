@@ -24,6 +24,7 @@ from cryptoex.rest import cache as cache_module
 from cryptoex.rest.cache import ExchangeInfoCache
 from cryptoex.rest.ratelimit import limiter_for
 from tests.helpers import LONG_TIMEOUT, load_fixture
+from tests.rest.adapters import SmallPages
 
 BASE = "https://api.binance.com"
 ORDER = f"{BASE}/api/v3/order"
@@ -48,14 +49,16 @@ def client() -> Iterator[UserClient]:
 
 
 def order_json(coid: str, status: str = "NEW") -> dict[str, Any]:
-    data = load_fixture("rest/query_order.json")
+    data: dict[str, Any] = load_fixture("rest/query_order.json")
     data.update({"symbol": "BNBBTC", "clientOrderId": coid, "status": status})
     return data
 
 
 def calls(mocked: responses.RequestsMock, method: str, url: str = ORDER) -> list[Any]:
     return [
-        c for c in mocked.calls if c.request.method == method and c.request.url.split("?")[0] == url
+        c
+        for c in mocked.calls
+        if c.request.method == method and str(c.request.url).split("?")[0] == url
     ]
 
 
@@ -250,3 +253,29 @@ def _wait_for(predicate: Any) -> bool:
     from tests.helpers import wait_until
 
     return wait_until(predicate)
+
+
+def test_paging_stops_when_the_exchange_ignores_the_cursor(
+    mocked: responses.RequestsMock,
+) -> None:
+    """A page that brings nothing new ends the paging instead of looping."""
+    minute = 60_000
+    rows = [
+        [i * minute, "1", "1", "1", "1", "1", (i + 1) * minute - 1, "1", 1, "1", "1", "0"]
+        for i in range(1000)
+    ]
+    mocked.get(f"{BASE}/api/v3/klines", json=rows)  # the same page whatever is asked
+    market = MarketClient()
+    try:
+        assert len(market.klines("BTCUSDT", "1m", start=0)) == 1000
+        assert len(market.klines("BTCUSDT", "1m", end=999 * minute, limit=3000)) == 1000
+    finally:
+        market.close()
+    orders = [order_json(f"o{i}") | {"orderId": i, "time": i} for i in range(3)]
+    mocked.get(f"{BASE}/api/v3/allOrders", json=orders)
+    client = UserClient("k" * 64, "s" * 64, exchange=SmallPages())
+    try:
+        assert [o.order_id for o in client.get_orders("BNBBTC")] == [0, 1, 2]
+        assert len(calls(mocked, "GET", f"{BASE}/api/v3/allOrders")) == 2
+    finally:
+        client.close()

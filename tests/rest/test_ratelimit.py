@@ -31,6 +31,7 @@ START = datetime(2026, 7, 1, 12, 0, 30, tzinfo=timezone.utc)
 @pytest.fixture
 def frozen() -> Iterator[FrozenDateTimeFactory]:
     with freeze_time(START) as clock:
+        assert isinstance(clock, FrozenDateTimeFactory)
         yield clock
 
 

