@@ -179,7 +179,7 @@ class RestServer:
     def stop(self, deadline: float) -> None:
         """Stop accepting, end keep-alive connections, join every thread.
 
-        :param deadline: :func:`time.monotonic` by which to give up joining.
+        :param deadline: ``time.monotonic()`` by which to give up joining.
         """
         self._server.wake()
         if self._thread.ident is not None:
