@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
@@ -22,7 +22,7 @@ from cryptoex.enums import OrderType, Side
 from cryptoex.errors import ExchangeError
 from cryptoex.exchanges.binance import endpoints, errors, filters, signing, streams
 from cryptoex.exchanges.binance.endpoints import Endpoint, Environment
-from cryptoex.exchanges.binance.streams import StreamKey
+from cryptoex.exchanges.binance.streams import ControlReply, StreamKey
 from cryptoex.models.symbols import ExchangeInfo, SymbolInfo
 
 __all__ = ["BINANCE_SPOT", "BinanceSpot"]
@@ -39,6 +39,8 @@ class BinanceSpot:
     max_control_messages_per_second: float = streams.MAX_CONTROL_MESSAGES_PER_SECOND
     max_connection_age = 24 * 3600.0
     endpoints: Mapping[str, Endpoint] = endpoints.ENDPOINTS
+    stream_envelope: tuple[str, str] = streams.ENVELOPE_KEYS
+    event_time_key: str | None = streams.EVENT_TIME_KEY
 
     def environment(
         self,
@@ -78,6 +80,18 @@ class BinanceSpot:
     ) -> str:
         """See :func:`.streams.control_message`."""
         return streams.control_message(method, request_id, params)
+
+    def control_reply(self, message: Any) -> ControlReply | None:
+        """See :func:`.streams.control_reply`."""
+        return streams.control_reply(message)
+
+    def is_server_shutdown(self, message: Any) -> bool:
+        """See :func:`.streams.is_server_shutdown`."""
+        return streams.is_server_shutdown(message)
+
+    def event_identity(self, kind: str) -> Callable[[Mapping[str, Any]], Hashable]:
+        """See :func:`.streams.event_identity`."""
+        return streams.event_identity(kind)
 
     def signed_payload(self, secret: Secret, params: Mapping[str, object]) -> str:
         """See :func:`.signing.signed_payload`."""
