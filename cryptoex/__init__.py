@@ -10,6 +10,23 @@ from __future__ import annotations
 import logging
 
 from cryptoex import errors, signals
+from cryptoex._default import (
+    configure,
+    default_manager,
+    on_account_update,
+    on_agg_trade,
+    on_balance_update,
+    on_book_ticker,
+    on_depth,
+    on_depth_update,
+    on_kline,
+    on_mini_ticker,
+    on_order_book,
+    on_order_update,
+    on_ticker,
+    on_trade,
+    run_forever,
+)
 from cryptoex._version import __version__
 from cryptoex.config import Backoff
 from cryptoex.enums import (
@@ -39,6 +56,7 @@ from cryptoex.errors import (
     TimestampError,
     ValidationError,
 )
+from cryptoex.streaming import StreamManager, Subscription
 
 __all__ = [
     "AuthenticationError",
@@ -61,12 +79,29 @@ __all__ = [
     "ParseError",
     "RateLimitError",
     "Side",
+    "StreamManager",
+    "Subscription",
     "SymbolStatus",
     "TimeInForce",
     "TimestampError",
     "ValidationError",
     "__version__",
+    "configure",
+    "default_manager",
     "errors",
+    "on_account_update",
+    "on_agg_trade",
+    "on_balance_update",
+    "on_book_ticker",
+    "on_depth",
+    "on_depth_update",
+    "on_kline",
+    "on_mini_ticker",
+    "on_order_book",
+    "on_order_update",
+    "on_ticker",
+    "on_trade",
+    "run_forever",
     "signals",
 ]
 
