@@ -19,8 +19,9 @@ if TYPE_CHECKING:
     from cryptoex.enums import OrderType, Side
     from cryptoex.errors import ExchangeError
     from cryptoex.exchanges.binance.endpoints import Endpoint, Environment
+    from cryptoex.exchanges.binance.rest_api import RestCall
     from cryptoex.exchanges.binance.streams import ControlReply, StreamKey
-    from cryptoex.models.symbols import ExchangeInfo, SymbolInfo
+    from cryptoex.models.symbols import ExchangeInfo, RateLimit, SymbolInfo
 
 __all__ = ["Exchange"]
 
@@ -39,6 +40,10 @@ class Exchange(Protocol):
     max_connection_age: float
     #: REST endpoints by name, with weights.
     endpoints: Mapping[str, Endpoint]
+    #: Rate limits to assume until the exchange's own are known.
+    default_rate_limits: tuple[RateLimit, ...]
+    #: Largest receive window of signed requests, in milliseconds.
+    max_recv_window_ms: int
     #: Keys of a multiplexed stream frame: (stream-name key, payload key).
     stream_envelope: tuple[str, str]
     #: Payload key of the event time, used for receive lag (``None``: none).
@@ -124,3 +129,53 @@ class Exchange(Protocol):
 
     def stream_parsers(self) -> Mapping[str, Callable[..., Any]]:
         """Payload -> model constructors by stream kind (the per-message hot path)."""
+
+    # --- REST (used by cryptoex.rest) ---------------------------------------------------
+
+    def rest_call(self, operation: str, **args: object) -> RestCall:
+        """Endpoint and wire parameters for a REST operation named in cryptoex's
+        vocabulary (``"place_order"``, ``client_order_id=``, ``start_ms=``)."""
+
+    def parse_rest(self, operation: str, payload: Any, **context: object) -> Any:
+        """The models in a REST operation's answer."""
+
+    def max_limit(self, operation: str) -> int | None:
+        """Largest ``limit`` per request of *operation*, if it has one."""
+
+    def max_span_ms(self, operation: str) -> int | None:
+        """Longest start..end span per request of *operation*, in ms, if bounded."""
+
+    def timing_params(self, timestamp_ms: int, recv_window: int | float) -> dict[str, object]:
+        """The timestamp parameters of a signed request."""
+
+    def auth_headers(self, api_key: str) -> dict[str, str]:
+        """Headers that carry the API key."""
+
+    def new_client_order_id(self) -> str:
+        """A fresh, valid client order id."""
+
+    def check_client_order_id(self, value: object, field: str = "client_order_id") -> str:
+        """*value* if it is a valid client order id, else ``ValidationError``."""
+
+    def is_duplicate_order(self, error: ExchangeError) -> bool:
+        """Whether *error* says the client order id was already used."""
+
+    def rate_limit_usage(self, headers: Mapping[str, str]) -> tuple[dict[int, int], dict[int, int]]:
+        """Used weight and order count by window seconds, from response headers."""
+
+    def credentials_from_env(self, environ: Mapping[str, str] | None = None) -> tuple[str, str]:
+        """``(api_key, api_secret)`` from the environment, or ``ConfigurationError``."""
+
+    def env_testnet(self, environ: Mapping[str, str] | None = None) -> bool:
+        """Whether the environment asks for the test deployment."""
+
+    def sign_ws_request(
+        self,
+        api_key: str,
+        secret: Secret,
+        params: Mapping[str, object],
+        *,
+        timestamp_ms: int,
+        recv_window: int | float | None = None,
+    ) -> dict[str, object]:
+        """Signed WebSocket API request parameters."""

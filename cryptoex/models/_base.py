@@ -22,9 +22,9 @@ import html
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dataclasses_json import DataClassJsonMixin, config
+from dataclasses_json import DataClassJsonMixin, config, dataclass_json
 
 from cryptoex._money import format_decimal, to_decimal
 from cryptoex._time import UTC, from_ms
@@ -101,8 +101,20 @@ def optional_timestamp() -> Any:
     )
 
 
+if TYPE_CHECKING:
+    _JsonMixin = DataClassJsonMixin
+else:
+    # At run time the (de)serialisers are attached by ``@dataclass_json``
+    # instead of inherited: DataClassJsonMixin has no ``__slots__``, so
+    # inheriting it would give every model instance a ``__dict__`` (about
+    # three times the memory of an order-book level). Type checkers still see
+    # the mixin's methods.
+    _JsonMixin = object
+
+
+@dataclass_json
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Model(DataClassJsonMixin):
+class Model(_JsonMixin):
     """Base of every cryptoex model: a frozen dataclass with dataclasses-json
     (de)serialisers and an HTML table for Jupyter.
 

@@ -7,6 +7,8 @@
 * :mod:`.errors` — error answers -> exception classes, as a table
 * :mod:`.filters` — exchangeInfo -> SymbolInfo, order checks against filters
 * :mod:`.limits` — rate-limit response headers
+* :mod:`.rest_api` — REST operations -> endpoint + wire parameters, client order ids
+* :mod:`.rest_parse` — REST answers -> models
 """
 
 from __future__ import annotations
@@ -20,12 +22,49 @@ from typing import Any, Final
 from cryptoex._secrets import Secret
 from cryptoex.enums import OrderType, Side
 from cryptoex.errors import ExchangeError
-from cryptoex.exchanges.binance import endpoints, errors, filters, signing, streams
+from cryptoex.exchanges.binance import (
+    endpoints,
+    errors,
+    filters,
+    limits,
+    rest_api,
+    signing,
+    streams,
+)
 from cryptoex.exchanges.binance.endpoints import Endpoint, Environment
+from cryptoex.exchanges.binance.rest_api import RestCall
 from cryptoex.exchanges.binance.streams import ControlReply, StreamKey
-from cryptoex.models.symbols import ExchangeInfo, SymbolInfo
+from cryptoex.models.symbols import ExchangeInfo, RateLimit, SymbolInfo
 
 __all__ = ["BINANCE_SPOT", "BinanceSpot"]
+
+_DEFAULT_RATE_LIMITS: Final[tuple[RateLimit, ...]] = (
+    RateLimit(
+        rate_limit_type="REQUEST_WEIGHT",
+        interval="MINUTE",
+        interval_num=1,
+        limit=endpoints.DEFAULT_REQUEST_WEIGHT_PER_MINUTE,
+    ),
+    RateLimit(
+        rate_limit_type="RAW_REQUESTS",
+        interval="MINUTE",
+        interval_num=5,
+        limit=endpoints.DEFAULT_RAW_REQUESTS_PER_5M,
+    ),
+    RateLimit(
+        rate_limit_type="ORDERS",
+        interval="SECOND",
+        interval_num=10,
+        limit=endpoints.DEFAULT_ORDERS_PER_10S,
+    ),
+    RateLimit(
+        rate_limit_type="ORDERS",
+        interval="DAY",
+        interval_num=1,
+        limit=endpoints.DEFAULT_ORDERS_PER_DAY,
+    ),
+)
+_MAX_RECV_WINDOW_MS: Final = endpoints.MAX_RECV_WINDOW_MS
 
 
 class BinanceSpot:
@@ -39,6 +78,10 @@ class BinanceSpot:
     max_control_messages_per_second: float = streams.MAX_CONTROL_MESSAGES_PER_SECOND
     max_connection_age = 24 * 3600.0
     endpoints: Mapping[str, Endpoint] = endpoints.ENDPOINTS
+    #: Limits to assume until ``exchangeInfo`` was read (rest.md §2).
+    default_rate_limits: tuple[RateLimit, ...] = _DEFAULT_RATE_LIMITS
+    #: Largest ``recvWindow`` the exchange accepts, in milliseconds.
+    max_recv_window_ms: int = _MAX_RECV_WINDOW_MS
     stream_envelope: tuple[str, str] = streams.ENVELOPE_KEYS
     event_time_key: str | None = streams.EVENT_TIME_KEY
 
@@ -146,6 +189,80 @@ class BinanceSpot:
             iceberg_quantity=iceberg_quantity,
             reference_price=reference_price,
         )
+
+    # --- REST -----------------------------------------------------------------------
+
+    def rest_call(self, operation: str, **args: object) -> RestCall:
+        """See :func:`.rest_api.rest_call`."""
+        return rest_api.rest_call(operation, **args)
+
+    def parse_rest(self, operation: str, payload: Any, **context: object) -> Any:
+        """The models in *operation*'s answer (see :mod:`.rest_parse`).
+
+        :param context: what the answer itself lacks (``symbol=`` and
+            ``interval=`` for klines).
+        :raises ParseError: for a malformed answer.
+        """
+        if operation == "server_time":
+            return rest_api.server_time_ms(payload)
+        return rest_api.parser_for(operation)(payload, **context)
+
+    def max_limit(self, operation: str) -> int | None:
+        """Largest ``limit`` *operation* accepts per request (``None``: no limit)."""
+        return rest_api.OPERATION_MAX_LIMITS.get(operation)
+
+    def max_span_ms(self, operation: str) -> int | None:
+        """Longest start..end span *operation* accepts per request, in ms."""
+        return rest_api.OPERATION_MAX_SPANS_MS.get(operation)
+
+    def timing_params(self, timestamp_ms: int, recv_window: int | float) -> dict[str, object]:
+        """See :func:`.rest_api.timing_params`."""
+        return rest_api.timing_params(timestamp_ms, recv_window)
+
+    def auth_headers(self, api_key: str) -> dict[str, str]:
+        """See :func:`.rest_api.auth_headers`."""
+        return rest_api.auth_headers(api_key)
+
+    def new_client_order_id(self) -> str:
+        """See :func:`.rest_api.new_client_order_id`."""
+        return rest_api.new_client_order_id()
+
+    def check_client_order_id(self, value: object, field: str = "client_order_id") -> str:
+        """See :func:`.rest_api.check_client_order_id`."""
+        return rest_api.check_client_order_id(value, field)
+
+    def is_duplicate_order(self, error: ExchangeError) -> bool:
+        """See :func:`.rest_api.is_duplicate_order`."""
+        return rest_api.is_duplicate_order(error)
+
+    def rate_limit_usage(self, headers: Mapping[str, str]) -> tuple[dict[int, int], dict[int, int]]:
+        """``(used weight, order count)`` by window seconds from response headers."""
+        return limits.used_weights(headers), limits.order_counts(headers)
+
+    def credentials_from_env(self, environ: Mapping[str, str] | None = None) -> tuple[str, str]:
+        """See :func:`.endpoints.credentials_from_env`."""
+        return endpoints.credentials_from_env(environ)
+
+    def env_testnet(self, environ: Mapping[str, str] | None = None) -> bool:
+        """See :func:`.endpoints.env_testnet`."""
+        return endpoints.env_testnet(environ)
+
+    def sign_ws_request(
+        self,
+        api_key: str,
+        secret: Secret,
+        params: Mapping[str, object],
+        *,
+        timestamp_ms: int,
+        recv_window: int | float | None = None,
+    ) -> dict[str, object]:
+        """WebSocket API request params with ``apiKey``, ``timestamp`` (and
+        ``recvWindow``) added and signed (``signature`` last)."""
+        signed: dict[str, object] = {**params, "apiKey": api_key, "timestamp": timestamp_ms}
+        if recv_window is not None:
+            signed["recvWindow"] = recv_window
+        signed["signature"] = signing.sign_ws_params(secret, signed)
+        return signed
 
     def stream_parsers(self) -> Mapping[str, Callable[..., Any]]:
         """Payload -> model constructors by stream kind (from :mod:`.parse`)."""

@@ -399,10 +399,10 @@ def validate_order(
             _check_notional(info, quote_quantity, is_market=True)
         elif quantity is not None and reference_price is not None:
             _check_notional(info, quantity * reference_price, is_market=True)
-    elif quantity is not None and (price is not None or stop_price is not None):
+    elif quantity is not None:
         basis = price if price is not None else stop_price
-        assert basis is not None  # noqa: S101 - narrowed above
-        _check_notional(info, quantity * basis, is_market=False)
+        if basis is not None:
+            _check_notional(info, quantity * basis, is_market=False)
     if price is not None and reference_price is not None and not is_market:
         _check_percent_price(info, side, price, reference_price)
 
