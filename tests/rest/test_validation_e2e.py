@@ -13,8 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cryptoex import OrderRejectedError, UserClient, ValidationError
-from cryptoex.rest.cache import reset_info_caches
-from cryptoex.rest.ratelimit import reset_rate_limits
+from cryptoex.rest import reset_shared_state
 
 FILTERS = {"PRICE_FILTER", "LOT_SIZE", "MARKET_LOT_SIZE", "MIN_NOTIONAL", "NOTIONAL"}
 
@@ -24,15 +23,13 @@ def shared() -> Iterator[tuple[Any, UserClient]]:
     # Module scope: hypothesis runs many examples against one sandbox.
     from cryptoex.testing import FakeBinance
 
-    reset_rate_limits()
-    reset_info_caches()
+    reset_shared_state()
     with FakeBinance(seed=11, request_weight_limit=10**9) as fb:
         client = UserClient(fb.api_key, fb.api_secret, rest_url=fb.rest_url)
         client.symbol_info("PEPEUSDT")
         yield fb, client
         client.close()
-    reset_rate_limits()
-    reset_info_caches()
+    reset_shared_state()
 
 
 @pytest.fixture(autouse=True)
