@@ -38,8 +38,7 @@ from urllib.parse import urlencode
 import requests
 
 import cryptoex
-from cryptoex.rest.cache import reset_info_caches
-from cryptoex.rest.ratelimit import reset_rate_limits
+from cryptoex.rest import reset_shared_state
 from cryptoex.testing import FakeBinance
 
 SYMBOL = "BTCUSDT"
@@ -186,8 +185,7 @@ def main() -> None:
         help="seconds between round-trip calls (see the module docstring); 0 for none",
     )
     args = parser.parse_args()
-    reset_rate_limits()
-    reset_info_caches()
+    reset_shared_state()
     with FakeBinance(
         seed=1,
         symbols=[SYMBOL],

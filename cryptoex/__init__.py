@@ -10,6 +10,23 @@ from __future__ import annotations
 import logging
 
 from cryptoex import errors, signals
+from cryptoex._default import (
+    configure,
+    default_manager,
+    on_account_update,
+    on_agg_trade,
+    on_balance_update,
+    on_book_ticker,
+    on_depth,
+    on_depth_update,
+    on_kline,
+    on_mini_ticker,
+    on_order_book,
+    on_order_update,
+    on_ticker,
+    on_trade,
+    run_forever,
+)
 from cryptoex._version import __version__
 from cryptoex.config import Backoff
 from cryptoex.enums import (
@@ -70,6 +87,7 @@ from cryptoex.models import (
 )
 from cryptoex.rest.market import MarketClient
 from cryptoex.rest.user import UserClient
+from cryptoex.streaming import StreamManager, Subscription
 
 __all__ = [
     "AccountInfo",
@@ -117,6 +135,8 @@ __all__ = [
     "ReferencePrice",
     "RollingWindowTicker",
     "Side",
+    "StreamManager",
+    "Subscription",
     "SymbolInfo",
     "SymbolStatus",
     "Ticker",
@@ -126,7 +146,22 @@ __all__ = [
     "UserClient",
     "ValidationError",
     "__version__",
+    "configure",
+    "default_manager",
     "errors",
+    "on_account_update",
+    "on_agg_trade",
+    "on_balance_update",
+    "on_book_ticker",
+    "on_depth",
+    "on_depth_update",
+    "on_kline",
+    "on_mini_ticker",
+    "on_order_book",
+    "on_order_update",
+    "on_ticker",
+    "on_trade",
+    "run_forever",
     "signals",
 ]
 

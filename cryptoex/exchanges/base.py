@@ -9,7 +9,7 @@ package implementing this protocol, registered in :mod:`cryptoex.exchanges`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from cryptoex.errors import ExchangeError
     from cryptoex.exchanges.binance.endpoints import Endpoint, Environment
     from cryptoex.exchanges.binance.rest_api import RestCall
-    from cryptoex.exchanges.binance.streams import StreamKey
+    from cryptoex.exchanges.binance.streams import ControlReply, StreamKey
     from cryptoex.models.symbols import ExchangeInfo, RateLimit, SymbolInfo
 
 __all__ = ["Exchange"]
@@ -44,6 +44,10 @@ class Exchange(Protocol):
     default_rate_limits: tuple[RateLimit, ...]
     #: Largest receive window of signed requests, in milliseconds.
     max_recv_window_ms: int
+    #: Keys of a multiplexed stream frame: (stream-name key, payload key).
+    stream_envelope: tuple[str, str]
+    #: Payload key of the event time, used for receive lag (``None``: none).
+    event_time_key: str | None
 
     def environment(
         self,
@@ -76,6 +80,15 @@ class Exchange(Protocol):
         self, method: str, request_id: int, params: Sequence[str] | None = None
     ) -> str:
         """A live subscription control frame."""
+
+    def control_reply(self, message: Any) -> ControlReply | None:
+        """The reply to a control message in a decoded frame, or ``None``."""
+
+    def is_server_shutdown(self, message: Any) -> bool:
+        """Whether a decoded frame announces that the server is going away."""
+
+    def event_identity(self, kind: str) -> Callable[[Mapping[str, Any]], Hashable]:
+        """Payload -> identity of one event of *kind* (dedupe across connections)."""
 
     def signed_payload(self, secret: Secret, params: Mapping[str, object]) -> str:
         """Encoded and signed REST parameters, ready for the wire."""

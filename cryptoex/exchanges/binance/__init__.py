@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
@@ -33,7 +33,7 @@ from cryptoex.exchanges.binance import (
 )
 from cryptoex.exchanges.binance.endpoints import Endpoint, Environment
 from cryptoex.exchanges.binance.rest_api import RestCall
-from cryptoex.exchanges.binance.streams import StreamKey
+from cryptoex.exchanges.binance.streams import ControlReply, StreamKey
 from cryptoex.models.symbols import ExchangeInfo, RateLimit, SymbolInfo
 
 __all__ = ["BINANCE_SPOT", "BinanceSpot"]
@@ -82,6 +82,8 @@ class BinanceSpot:
     default_rate_limits: tuple[RateLimit, ...] = _DEFAULT_RATE_LIMITS
     #: Largest ``recvWindow`` the exchange accepts, in milliseconds.
     max_recv_window_ms: int = _MAX_RECV_WINDOW_MS
+    stream_envelope: tuple[str, str] = streams.ENVELOPE_KEYS
+    event_time_key: str | None = streams.EVENT_TIME_KEY
 
     def environment(
         self,
@@ -121,6 +123,18 @@ class BinanceSpot:
     ) -> str:
         """See :func:`.streams.control_message`."""
         return streams.control_message(method, request_id, params)
+
+    def control_reply(self, message: Any) -> ControlReply | None:
+        """See :func:`.streams.control_reply`."""
+        return streams.control_reply(message)
+
+    def is_server_shutdown(self, message: Any) -> bool:
+        """See :func:`.streams.is_server_shutdown`."""
+        return streams.is_server_shutdown(message)
+
+    def event_identity(self, kind: str) -> Callable[[Mapping[str, Any]], Hashable]:
+        """See :func:`.streams.event_identity`."""
+        return streams.event_identity(kind)
 
     def signed_payload(self, secret: Secret, params: Mapping[str, object]) -> str:
         """See :func:`.signing.signed_payload`."""

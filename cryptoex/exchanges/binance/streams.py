@@ -11,9 +11,9 @@ cryptoex connects to the combined endpoint (``/stream``), where every frame is
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 from urllib.parse import quote
 
 import orjson
@@ -23,12 +23,18 @@ from cryptoex.errors import ValidationError
 
 __all__ = [
     "DEPTH_LEVELS",
+    "ENVELOPE_KEYS",
+    "EVENT_TIME_KEY",
     "MAX_CONTROL_MESSAGES_PER_SECOND",
     "MAX_STREAMS_PER_CONNECTION",
     "STREAM_KINDS",
+    "ControlReply",
     "StreamKey",
     "combined_url",
     "control_message",
+    "control_reply",
+    "event_identity",
+    "is_server_shutdown",
     "parse_stream_name",
     "stream_name",
 ]
@@ -59,6 +65,11 @@ MAX_STREAMS_PER_CONNECTION: Final = 1024
 #: Binance disconnects a connection that sends more than 5 messages a second
 #: (pings, pongs and control messages all count).
 MAX_CONTROL_MESSAGES_PER_SECOND: Final = 5
+#: Keys of the combined-stream envelope ``{"stream": name, "data": payload}``.
+ENVELOPE_KEYS: Final = ("stream", "data")
+#: Payload key of the event time (milliseconds, or microseconds with
+#: ``timeUnit=MICROSECOND``); ``bookTicker`` and partial-depth payloads have none.
+EVENT_TIME_KEY: Final = "E"
 
 
 @dataclass(frozen=True)
@@ -163,3 +174,87 @@ def control_message(method: str, request_id: int, params: Sequence[str] | None =
         message["params"] = list(params)
     message["id"] = request_id
     return orjson.dumps(message).decode()
+
+
+@dataclass(frozen=True)
+class ControlReply:
+    """Binance's answer to a control message: ``{"result": null, "id": 1}``
+    or an error ``{"code": 2, "msg": "...", "id": 1}`` (codes 0-3, see
+    ``streams.md`` §4)."""
+
+    id: Any
+    result: Any = None
+    error_code: int | None = None
+    error_message: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the request succeeded."""
+        return self.error_code is None
+
+
+def control_reply(message: Any) -> ControlReply | None:
+    """The :class:`ControlReply` in a decoded frame, or ``None`` if the frame
+    is something else (a stream event)."""
+    if not isinstance(message, dict):
+        return None
+    if "code" in message and "msg" in message:
+        code = message["code"]
+        return ControlReply(
+            id=message.get("id"),
+            error_code=code if isinstance(code, int) else -1,
+            error_message=str(message["msg"]),
+        )
+    if "id" in message and "result" in message:
+        return ControlReply(id=message["id"], result=message["result"])
+    return None
+
+
+def is_server_shutdown(message: Any) -> bool:
+    """Whether a decoded frame is Binance's ``serverShutdown`` notice, in the
+    combined (``{"stream": "!serverShutdown", "data": {...}}``) or raw form."""
+    if not isinstance(message, dict):
+        return False
+    data = message.get("data", message)
+    return isinstance(data, dict) and data.get("e") == "serverShutdown"
+
+
+def _kline_identity(p: Mapping[str, Any]) -> Hashable:
+    k = p["k"]
+    return (p["E"], k["t"], k["c"], k["v"], k["x"])
+
+
+_IDENTITY: Final[Mapping[str, Callable[[Mapping[str, Any]], Hashable]]] = {
+    # Streams with an exchange id: the id alone names the event.
+    "trade": lambda p: p["t"],
+    "agg_trade": lambda p: p["a"],
+    "book_ticker": lambda p: p["u"],
+    "depth_update": lambda p: (p["U"], p["u"]),
+    # A partial book with the same lastUpdateId has the same content.
+    "depth": lambda p: p["lastUpdateId"],
+    # Periodic statistics: the event time, plus fields that change with any
+    # trade, so two different events in one millisecond stay apart.
+    "ticker": lambda p: (p["E"], p["L"], p["n"], p["c"]),
+    "mini_ticker": lambda p: (p["E"], p["c"], p["v"]),
+    "kline": _kline_identity,
+}
+
+
+def event_identity(kind: str) -> Callable[[Mapping[str, Any]], Hashable]:
+    """A function naming one event of stream *kind* from its payload.
+
+    Two connections carrying the same stream deliver the same events with
+    the same identity; cryptoex uses it to deliver each event once while it
+    switches from one connection to its replacement. The function raises
+    ``KeyError``/``TypeError`` on a payload without the fields.
+
+    :raises ValidationError: for an unknown kind.
+    """
+    try:
+        return _IDENTITY[kind]
+    except KeyError:
+        raise ValidationError(
+            f"unknown stream kind {kind!r}; allowed: {', '.join(STREAM_KINDS)}",
+            field="kind",
+            allowed=", ".join(STREAM_KINDS),
+        ) from None
