@@ -369,7 +369,9 @@ class Transport:
                     timeout=self.timeout if timeout is None else timeout,
                     allow_redirects=False,
                 )
-            except requests.RequestException as exc:
+            except (requests.RequestException, OSError, ValueError) as exc:
+                # OSError and ValueError cover what urllib3/http.client raise
+                # unwrapped (a socket error, a header they refuse).
                 failure = _translate(exc, endpoint.method, endpoint.path)
             # Raised here, outside the except block, so the requests exception
             # is not chained to ours (see the module docstring).
@@ -451,7 +453,7 @@ def _decode(status: int, body: bytes) -> Any:
         ) from None
 
 
-def _translate(exc: requests.RequestException, method: str, path: str) -> RequestError:
+def _translate(exc: Exception, method: str, path: str) -> RequestError:
     """Our error for a ``requests`` exception; its text is redacted and the
     request target (which may carry a signed query) is left out."""
     reason = _root_cause(exc)

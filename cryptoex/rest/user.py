@@ -123,8 +123,15 @@ class UserClient(MarketClient):
         exchange_info_ttl: float = DEFAULT_EXCHANGE_INFO_TTL,
         exchange: Exchange | str = "binance",
     ) -> None:
-        if not isinstance(api_key, str) or not api_key.strip():
-            raise ConfigurationError("api_key must be a non-empty string")
+        if (
+            not isinstance(api_key, str)
+            or not api_key.strip()
+            or not api_key.strip().isascii()
+            or not api_key.strip().isprintable()
+            or any(c.isspace() for c in api_key.strip())
+        ):
+            # It goes into an HTTP header: printable ASCII, no spaces.
+            raise ConfigurationError("api_key must be a non-empty string of printable ASCII")
         secret = api_secret if isinstance(api_secret, Secret) else _secret(api_secret)
         if name is not None and (not isinstance(name, str) or not name):
             raise ConfigurationError("name must be a non-empty string or None")
