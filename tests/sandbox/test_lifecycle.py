@@ -156,3 +156,18 @@ def test_stop_with_silenced_idle_and_hanging_clients() -> None:
     assert isinstance(outcome[0], requests.ConnectionError)  # cut off by stop(), not answered
     leftover = [t.name for t in threading.enumerate() if t not in before and t.is_alive()]
     assert leftover == []
+
+
+def test_records_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cryptoex.testing import _state
+    from cryptoex.testing._records import RecordedControl, RecordedRequest
+
+    monkeypatch.setattr(_state, "MAX_RECORDS", 20)
+    core = FakeBinance()._core
+    for i in range(25):
+        core.record_request(RecordedRequest("GET", f"/{i}", {}, {}, {}, float(i)))
+        core.record_control(RecordedControl(1, float(i), "SUBSCRIBE", [], i))
+    paths = [r.path for r in core.requests()]
+    assert len(paths) <= 20
+    assert paths == [f"/{i}" for i in range(25 - len(paths), 25)]  # the newest, in order
+    assert len(core.controls(None)) == len(paths)
