@@ -27,6 +27,7 @@ from cryptoex.errors import (
 )
 from cryptoex.exchanges import get_exchange
 from cryptoex.models import Kline, PartialDepth, Ticker, Trade
+from cryptoex.models._base import ModelList
 from cryptoex.models.symbols import ExchangeInfo, SymbolInfo
 from cryptoex.rest import validation as check
 from cryptoex.rest.cache import DEFAULT_EXCHANGE_INFO_TTL, ExchangeInfoCache, info_cache_for
@@ -206,7 +207,7 @@ class MarketClient:
         trades: list[Trade] = self._exchange.parse_rest(
             "recent_trades", answer.payload, symbol=name
         )
-        return trades
+        return ModelList(trades)
 
     def klines(
         self,
@@ -255,8 +256,8 @@ class MarketClient:
             return rows
 
         if start_ms is None:
-            return self._klines_backwards(fetch, end_ms, wanted or 500, page_size)
-        result: list[Kline] = []
+            return ModelList(self._klines_backwards(fetch, end_ms, wanted or 500, page_size))
+        result: list[Kline] = ModelList()
         cursor = start_ms
         while wanted is None or len(result) < wanted:
             size = page_size if wanted is None else min(page_size, wanted - len(result))
