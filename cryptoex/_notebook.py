@@ -90,7 +90,7 @@ def to_dataframe(models: Iterable[Model] | Model, *, index: str | None = None) -
         columns["model"] = pd.Series([type(m).__name__ for m in items], dtype=object)
     for name in names:
         columns[name] = _column(pd, [_value(getattr(m, name, None)) for m in items])
-    frame = pd.DataFrame(columns)
+    frame: pandas.DataFrame = pd.DataFrame(columns)
     if index is not None:
         if index not in frame.columns:
             raise ValidationError(
