@@ -13,7 +13,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, TypeVar
 
 from cryptoex._time import from_ms, to_ms
 from cryptoex.config import DEFAULT_TIMEOUT, Backoff
@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from cryptoex.rest.ratelimit import Budget
 
 __all__ = ["DEFAULT_QUERY_RETRIES", "MarketClient"]
+
+_Client = TypeVar("_Client", bound="MarketClient")
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +114,8 @@ class MarketClient:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(rest_url={self.rest_url!r})"
 
-    def __enter__(self) -> MarketClient:
+    def __enter__(self: _Client) -> _Client:
+        # Typed so that `with UserClient(...) as client:` is a UserClient.
         return self
 
     def __exit__(self, *exc_info: object) -> None:
