@@ -373,6 +373,8 @@ def run(
     seed: int = 7,
     out: TextIO | None = None,
     live: bool | None = None,
+    stop: threading.Event | None = None,
+    pause: float | None = None,
 ) -> int:
     """Run the demo; returns the exit status (0: finished and every thread
     joined).
@@ -383,6 +385,10 @@ def run(
     :param seed: the sandbox's market seed (same seed, same market).
     :param out: where to write (default ``sys.stdout``).
     :param live: redraw a table in place (default: when *out* is a terminal).
+    :param stop: set it (from any thread) to end the demo early, as Ctrl-C
+        does; for embedding the demo, and for tests.
+    :param pause: seconds between trading steps (default: about 14 steps
+        over *duration*, 0.3 to 2 seconds apart).
     :raises CommandError: the sandbox's ``websockets`` package is missing, or
         an unknown symbol was asked for.
     """
@@ -424,14 +430,15 @@ def run(
             ws_api_url=fake.ws_api_url,
             name="demo",
         )
-        pause = min(2.0, max(0.3, duration / 14))
+        if pause is None:
+            pause = min(2.0, max(0.3, duration / 14))
         trader = Trader(client, board, names, pause)
         before = _balances(client)
         title = f"cryptoex demo: streaming and trading on a local FakeBinance ({fake.rest_url})"
         try:
             with manager:
                 trader.start()
-                interrupted = _draw(screen, board, title, started + duration)
+                interrupted = _draw(screen, board, title, started + duration, stop)
                 trader.stop()
                 for symbol in names:  # leave nothing open behind
                     for order in client.cancel_all_orders(symbol):
@@ -455,15 +462,18 @@ def run(
     return 0
 
 
-def _draw(screen: Screen, board: Board, title: str, deadline: float) -> bool:
-    """Redraw (terminal) or print new lines (pipe) until *deadline*; returns
-    whether Ctrl-C ended it."""
+def _draw(
+    screen: Screen, board: Board, title: str, deadline: float, stop: threading.Event | None
+) -> bool:
+    """Redraw (terminal) or print new lines (pipe) until *deadline* or *stop*;
+    returns whether Ctrl-C ended it."""
     next_market = time.monotonic() + MARKET_LINE_INTERVAL
-    pause = threading.Event()  # waited on, never set: an interruptible sleep
+    # Waited on between frames: an interruptible pause that *stop* cuts short.
+    pause = stop if stop is not None else threading.Event()
     try:
         while True:
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            if remaining <= 0 or pause.is_set():
                 return False
             pause.wait(min(FRAME_INTERVAL, remaining))
             if screen.live:
