@@ -22,15 +22,19 @@ corrected 2025-11-12):
    stream stays subscribed. A dropped or replaced connection does the same
    for every book it carried.
 
-Data structure: each side is a ``dict`` from price to the
-:class:`~cryptoex.OrderBookLevel` the parser already built, plus a sorted
-``list`` of prices with the best price *last*. Bids are keyed by price,
-asks by the negated price, so both lists are ascending and the best level
-of either side is ``keys[-1]``: reading it is O(1); a level that changes
-quantity is one ``dict`` store; a new or removed level is one ``bisect``
-plus a ``list`` insert/delete (a C ``memmove``), never a sort; ``bids(n)``
-walks the last *n* keys. One ``threading.Lock`` per book guards all of it:
-an update is applied whole under the lock and every read copies what it
+Data structure: each side is two aligned ``list`` s, the sort keys
+ascending and the :class:`~cryptoex.OrderBookLevel` objects the parser
+already built at the same indexes, best *last*. Bid keys are prices, ask
+keys negated prices, so both are ascending and the best level of either
+side is ``levels[-1]``: reading it is O(1). Applying a diff level is one
+binary search (C ``bisect``, about 13 ``Decimal`` comparisons on 5000
+levels) and then a store (changed quantity) or a list insert/delete (new
+or removed level: a C ``memmove``); the book is never re-sorted.
+``bids(n)`` is a slice of the last *n* levels, O(n). There is deliberately
+no ``dict`` by price: it would hash every freshly parsed ``Decimal`` of
+every diff, and a Decimal hash costs more than the search (see
+``benchmarks/orderbook.py``). One ``threading.Lock`` per book guards all
+of it: an update is applied whole under the lock and every read copies what it
 returns under the same lock, so a reader never sees half an update.
 """
 
@@ -41,7 +45,7 @@ import itertools
 import logging
 import threading
 import time
-from bisect import bisect_left, insort
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable
 from decimal import Decimal
@@ -81,7 +85,8 @@ HTML_LEVELS: Final = 10
 #: Longest wait of the sync thread when nothing is due, seconds.
 _MAX_WAIT: Final = 1.0
 
-_ZERO: Final = Decimal(0)
+#: Ends every key list: compares above every price, equals none.
+_SENTINEL: Final = Decimal("Infinity")
 
 
 class OrderBook:
@@ -116,12 +121,13 @@ class OrderBook:
         self.limit = limit
         self._lock = threading.Lock()
         self._synced_cond = threading.Condition(self._lock)
-        # Bids: price -> level, prices ascending (best = last).
-        self._bids: dict[Decimal, OrderBookLevel] = {}
-        self._bid_keys: list[Decimal] = []
-        # Asks: -price -> level, keys ascending (best = lowest price = last).
-        self._asks: dict[Decimal, OrderBookLevel] = {}
-        self._ask_keys: list[Decimal] = []
+        # Each side: ascending keys and the levels at the same indexes, best
+        # last. Bid keys are prices, ask keys negated prices (best = lowest).
+        # Each key list ends with a sentinel (+Infinity) that has no level.
+        self._bid_keys: list[Decimal] = [_SENTINEL]
+        self._bids: list[OrderBookLevel] = []
+        self._ask_keys: list[Decimal] = [_SENTINEL]
+        self._asks: list[OrderBookLevel] = []
         self._update_id: int | None = None
         self._synced = False
         self._closed = False
@@ -171,14 +177,14 @@ class OrderBook:
     def best_bid(self) -> OrderBookLevel | None:
         """The highest bid, or ``None`` when there is none. O(1)."""
         with self._lock:
-            keys = self._bid_keys
-            return self._bids[keys[-1]] if keys else None
+            levels = self._bids
+            return levels[-1] if levels else None
 
     def best_ask(self) -> OrderBookLevel | None:
         """The lowest ask, or ``None`` when there is none. O(1)."""
         with self._lock:
-            keys = self._ask_keys
-            return self._asks[keys[-1]] if keys else None
+            levels = self._asks
+            return levels[-1] if levels else None
 
     def bids(self, n: int | None = None) -> list[OrderBookLevel]:
         """The best *n* bids, best (highest) first, as a new list. O(n).
@@ -188,7 +194,7 @@ class OrderBook:
         """
         count = _count(n)
         with self._lock:
-            return _top(self._bids, self._bid_keys, count)
+            return _top(self._bids, count)
 
     def asks(self, n: int | None = None) -> list[OrderBookLevel]:
         """The best *n* asks, best (lowest) first, as a new list. O(n).
@@ -198,22 +204,22 @@ class OrderBook:
         """
         count = _count(n)
         with self._lock:
-            return _top(self._asks, self._ask_keys, count)
+            return _top(self._asks, count)
 
     def spread(self) -> Decimal | None:
         """Best ask minus best bid, or ``None`` when a side is empty."""
         with self._lock:
-            if not self._bid_keys or not self._ask_keys:
+            if not self._bids or not self._asks:
                 return None
-            return -self._ask_keys[-1] - self._bid_keys[-1]
+            return self._asks[-1].price - self._bids[-1].price
 
     def mid_price(self) -> Decimal | None:
         """The mean of the best bid and best ask, or ``None`` when a side is
         empty."""
         with self._lock:
-            if not self._bid_keys or not self._ask_keys:
+            if not self._bids or not self._asks:
                 return None
-            return (self._bid_keys[-1] - self._ask_keys[-1]) / 2
+            return (self._bids[-1].price + self._asks[-1].price) / 2
 
     def snapshot(self, n: int | None = None) -> PartialDepth:
         """Both sides' best *n* levels at one update id, as an immutable
@@ -227,14 +233,14 @@ class OrderBook:
             return PartialDepth(
                 symbol=self.symbol,
                 last_update_id=self._update_id if self._update_id is not None else 0,
-                bids=tuple(_top(self._bids, self._bid_keys, count)),
-                asks=tuple(_top(self._asks, self._ask_keys, count)),
+                bids=tuple(_top(self._bids, count)),
+                asks=tuple(_top(self._asks, count)),
             )
 
     def __len__(self) -> int:
         """Number of price levels on both sides."""
         with self._lock:
-            return len(self._bid_keys) + len(self._ask_keys)
+            return len(self._bids) + len(self._asks)
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -330,30 +336,47 @@ class OrderBook:
             self._wake()
 
     def _apply(self, update: DepthUpdate) -> None:
-        """Apply one diff (caller holds the lock). No sort: a changed level
-        is a dict store; a new or removed one a bisect and a list insert or
-        delete. A zero quantity (``"0.00000000"`` too: compared as a
-        Decimal, which is falsy when zero) removes the level."""
-        book = self._bids
+        """Apply one diff (caller holds the lock).
+
+        Per level: one binary search over the side's keys (C ``bisect``),
+        then a store (changed quantity), or a list insert/delete (new or
+        removed level; a C ``memmove``). Never a sort, and no hashing: a
+        ``dict`` keyed by price would hash every freshly parsed ``Decimal``,
+        which costs more than the search. A zero quantity
+        (``"0.00000000"`` too: compared as a Decimal, which is falsy when
+        zero) removes the level; removing an unknown level is normal.
+        """
+        # Every key list ends with +Infinity, so the index bisect returns
+        # always holds a key: no bounds check per level.
+        search = bisect_left
         keys = self._bid_keys
+        levels = self._bids
         for level in update.bids:
-            price = level.price
-            if level.quantity:
-                if price not in book:
-                    insort(keys, price)
-                book[price] = level
-            elif book.pop(price, None) is not None:
-                del keys[bisect_left(keys, price)]
-        book = self._asks
+            key = level.price
+            i = search(keys, key)
+            if keys[i] == key:
+                if level.quantity:
+                    levels[i] = level
+                else:
+                    del keys[i]
+                    del levels[i]
+            elif level.quantity:
+                keys.insert(i, key)
+                levels.insert(i, level)
         keys = self._ask_keys
+        levels = self._asks
         for level in update.asks:
             key = -level.price
-            if level.quantity:
-                if key not in book:
-                    insort(keys, key)
-                book[key] = level
-            elif book.pop(key, None) is not None:
-                del keys[bisect_left(keys, key)]
+            i = search(keys, key)
+            if keys[i] == key:
+                if level.quantity:
+                    levels[i] = level
+                else:
+                    del keys[i]
+                    del levels[i]
+            elif level.quantity:
+                keys.insert(i, key)
+                levels.insert(i, level)
         self._update_id = update.final_update_id
         self.updates += 1
 
@@ -383,10 +406,8 @@ class OrderBook:
             first = self._buffer[0].first_update_id if self._buffer else None
         snapshot = fetch(self.symbol, self.limit)
         last_id = snapshot.last_update_id
-        bids = {level.price: level for level in snapshot.bids if level.quantity}
-        asks = {-level.price: level for level in snapshot.asks if level.quantity}
-        bid_keys = sorted(bids)
-        ask_keys = sorted(asks)
+        bid_keys, bids = _side(snapshot.bids, negate=False)
+        ask_keys, asks = _side(snapshot.asks, negate=True)
         with self._synced_cond:
             if self._closed:
                 return "closed"
@@ -409,8 +430,8 @@ class OrderBook:
                 buffer.clear()
                 self._waiting_since = time.monotonic()
                 return "moved"
-            self._bids, self._bid_keys = bids, bid_keys
-            self._asks, self._ask_keys = asks, ask_keys
+            self._bid_keys, self._bids = bid_keys, bids
+            self._ask_keys, self._asks = ask_keys, asks
             self._update_id = last_id
             while buffer:
                 update = buffer.popleft()
@@ -450,8 +471,8 @@ class OrderBook:
 
     def __repr__(self) -> str:
         with self._lock:
-            bid = self._bid_keys[-1] if self._bid_keys else None
-            ask = -self._ask_keys[-1] if self._ask_keys else None
+            bid = self._bids[-1].price if self._bids else None
+            ask = self._asks[-1].price if self._asks else None
             state = "closed" if self._closed else ("synced" if self._synced else "syncing")
             update_id = self._update_id
         return (
@@ -506,17 +527,23 @@ def _count(n: int | None) -> int | None:
     return n
 
 
-def _top(
-    levels: dict[Decimal, OrderBookLevel], keys: list[Decimal], n: int | None
-) -> list[OrderBookLevel]:
+def _top(levels: list[OrderBookLevel], n: int | None) -> list[OrderBookLevel]:
     """The best *n* levels of a side, best first (caller holds the lock)."""
-    if n is None or n >= len(keys):
-        chosen = keys
-    elif n == 0:
+    if n is None:
+        return levels[::-1]
+    if n == 0:
         return []
-    else:
-        chosen = keys[-n:]
-    return [levels[key] for key in reversed(chosen)]
+    return levels[-n:][::-1]
+
+
+def _side(
+    levels: tuple[OrderBookLevel, ...], *, negate: bool
+) -> tuple[list[Decimal], list[OrderBookLevel]]:
+    """A side of a snapshot as (ascending keys, levels), best last; empty
+    levels are left out and a repeated price keeps its last level."""
+    by_key = {(-lv.price if negate else lv.price): lv for lv in levels}
+    keys = sorted(k for k, lv in by_key.items() if lv.quantity and k.is_finite())
+    return [*keys, _SENTINEL], [by_key[k] for k in keys]
 
 
 class _Feed:
