@@ -346,3 +346,76 @@ def test_readers_never_see_half_an_update() -> None:
             thread.join()
     assert not problems, problems[:5]
     assert reads[0] > 0
+
+
+# -- the keeper's sync step, with a stand-in for the REST call -------------------------
+
+
+def keeper_and_book() -> tuple[Any, OrderBook]:
+    from cryptoex.streaming import StreamManager
+    from cryptoex.streaming.orderbook import BookKeeper
+
+    keeper = BookKeeper(StreamManager())  # never started: no thread, no socket
+    book = OrderBook("BTCUSDT", 1000)
+    emitted: list[OrderBook] = []
+    book._listener = emitted.append
+    return keeper, book
+
+
+def test_keeper_retries_a_stale_snapshot_soon() -> None:
+    keeper, book = keeper_and_book()
+    book._on_diff(diff(110, 112))
+    keeper._fetch = lambda symbol, limit: SNAPSHOT  # lastUpdateId 100: too old
+    keeper._sync(book)
+    assert not book.is_synced
+    assert book._retry_at > 0
+    assert book._attempts == 1
+
+
+def test_keeper_backs_off_after_a_failed_snapshot(caplog: pytest.LogCaptureFixture) -> None:
+    from cryptoex import NetworkError
+
+    keeper, book = keeper_and_book()
+    book._on_diff(diff(100, 101))
+
+    def fail(symbol: str, limit: int) -> PartialDepth:
+        raise NetworkError("connection refused")
+
+    keeper._fetch = fail
+    keeper._sync(book)
+    keeper._sync(book)
+    assert book._attempts == 2
+    assert not book.is_synced
+    assert "snapshot failed (connection refused); retry 2" in caplog.text
+    keeper._fetch = lambda symbol, limit: SNAPSHOT
+    keeper._sync(book)
+    assert book.is_synced
+    assert book._attempts == 0
+
+
+def test_keeper_gives_up_on_an_unknown_symbol(caplog: pytest.LogCaptureFixture) -> None:
+    from cryptoex import InvalidSymbolError
+
+    keeper, book = keeper_and_book()
+    book._on_diff(diff(100, 101))
+
+    def refuse(symbol: str, limit: int) -> PartialDepth:
+        raise InvalidSymbolError(400, -1121, "Invalid symbol.")
+
+    keeper._fetch = refuse
+    keeper._sync(book)
+    assert not book.wait_synced(0)
+    assert book._due(0.0, stream_open=True) is None, "never tried again"
+    assert "does not know the symbol" in caplog.text
+
+
+def test_snapshot_arriving_after_close_is_dropped() -> None:
+    book = OrderBook("BTCUSDT", 100)
+    book._on_diff(diff(100, 101))
+
+    def fetch(symbol: str, limit: int) -> PartialDepth:
+        book.close()
+        return SNAPSHOT
+
+    assert book._sync_from(fetch) == "closed"
+    assert book.best_bid() is None
