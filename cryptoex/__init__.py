@@ -90,6 +90,7 @@ from cryptoex.models._base import ModelList
 from cryptoex.rest.market import MarketClient
 from cryptoex.rest.user import UserClient
 from cryptoex.streaming import StreamManager, Subscription
+from cryptoex.streaming.orderbook import OrderBook
 
 __all__ = [
     "AccountInfo",
@@ -123,6 +124,7 @@ __all__ = [
     "ModelList",
     "NetworkError",
     "Order",
+    "OrderBook",
     "OrderBookLevel",
     "OrderNotFoundError",
     "OrderRejectedError",
