@@ -294,7 +294,7 @@ def test_console_script_is_installed(python: str) -> None:
     assert done.stdout.strip() == f"cryptoex {cryptoex.__version__}"
 
 
-def test_sandbox_command_runs_fakebinance_until_interrupted(python: str) -> None:
+def test_sandbox_command_runs_fakebinance_until_stopped(python: str) -> None:
     proc = subprocess.Popen(
         [python, "-m", "cryptoex", "sandbox", "--symbols", "BTCUSDT"],
         stdout=subprocess.PIPE,
@@ -311,7 +311,9 @@ def test_sandbox_command_runs_fakebinance_until_interrupted(python: str) -> None
     text = "".join(lines)
     assert "REST:          http://127.0.0.1:" in text
     assert "API secret:" in text
-    proc.send_signal(signal.SIGINT)
+    # SIGTERM: its handler is installed before anything is printed, so the
+    # signal cannot land between the last line and the wait loop.
+    proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=LONG_TIMEOUT)
     assert proc.returncode == 0, err
     assert "FakeBinance stopped" in out
