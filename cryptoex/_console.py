@@ -10,6 +10,7 @@ Only the main thread writes: callbacks hand their models over through a queue
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -65,8 +66,11 @@ class Screen:
         each frame would be noise, so callers print plain lines instead)."""
         if not self.live:
             return
+        # Cut to the terminal's width: a wrapped line takes two rows but
+        # would count as one, and the next redraw would start too low.
+        width = max(20, shutil.get_terminal_size((100, 24)).columns - 1)
         out = [_UP.format(n=self._height) + _CLEAR_DOWN if self._height else ""]
-        out.extend(text + "\n" for text in lines)
+        out.extend(text[:width].rstrip() + "\n" for text in lines)
         self.stream.write("".join(out))
         self.stream.flush()
         self._height = len(lines)

@@ -1,8 +1,9 @@
 """The ``cryptoex`` command line (also ``python -m cryptoex``).
 
 Commands: ``demo`` (streaming and trading against an in-process sandbox),
-``stream`` (live models of one stream kind), ``account`` (balances and open
-orders), ``sandbox`` (run FakeBinance standalone). Every command that
+``stream`` (live models of one stream kind), ``book`` (a live local order
+book), ``account`` (balances and open orders), ``sandbox`` (run FakeBinance
+standalone). Every command that
 connects takes ``--testnet``, ``--sandbox`` or explicit ``--ws-url`` /
 ``--rest-url`` / ``--ws-api-url``; API keys come only from the environment
 (``BINANCE_API_KEY``, ``BINANCE_API_SECRET``), never from the command line,
@@ -30,12 +31,13 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from cryptoex import signals
-from cryptoex._console import describe, json_line, num
+from cryptoex._console import Screen, clock, describe, json_line, num
 from cryptoex._version import __version__
 from cryptoex.errors import ConfigurationError, CryptoExError
 from cryptoex.exchanges.binance.endpoints import env_testnet
 from cryptoex.rest.user import UserClient
 from cryptoex.streaming.manager import StreamManager
+from cryptoex.streaming.orderbook import OrderBook
 
 __all__ = ["SANDBOX_HINT", "CommandError", "main"]
 
@@ -363,6 +365,74 @@ def cmd_stream(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def book_lines(book: OrderBook, depth: int, source: str) -> list[str]:
+    """The terminal table of a local order book: *depth* levels a side."""
+    view = book.snapshot(depth)
+    state = "in sync" if book.is_synced else "syncing"
+    lines = [
+        f"{book.symbol} local order book from {source}: {state}, update id {view.last_update_id}",
+        f"{'BID QTY':>16} {'BID':>16} | {'ASK':<16} {'ASK QTY':<16}",
+    ]
+    for i in range(max(len(view.bids), len(view.asks))):
+        bid = view.bids[i] if i < len(view.bids) else None
+        ask = view.asks[i] if i < len(view.asks) else None
+        lines.append(
+            f"{num(bid.quantity) if bid else '':>16} {num(bid.price) if bid else '':>16} |"
+            f" {num(ask.price) if ask else '':<16} {num(ask.quantity) if ask else '':<16}"
+        )
+    lines.append(
+        f"spread {num(book.spread())}  mid {num(book.mid_price())}  {len(book)} levels held"
+    )
+    return lines
+
+
+def book_line(book: OrderBook) -> str:
+    """One line per applied update (piped output)."""
+    view = book.snapshot(1)
+    bid = f"{num(view.bids[0].quantity)} @ {num(view.bids[0].price)}" if view.bids else "-"
+    ask = f"{num(view.asks[0].quantity)} @ {num(view.asks[0].price)}" if view.asks else "-"
+    state = "in sync" if book.is_synced else "syncing"
+    return (
+        f"{clock(None)}  {book.symbol:<9} bid {bid:<24} ask {ask:<24}"
+        f" spread {num(book.spread())}  update {view.last_update_id} ({state})"
+    )
+
+
+def cmd_book(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``cryptoex book SYMBOL``: a live local order book."""
+    changed = threading.Event()
+    screen = Screen(out, live=None if not args.json else False)
+    with connect(args) as target:
+        manager = StreamManager(**target.options)
+        status = Status(manager, err, quiet=args.quiet)
+        book = manager.order_book(args.symbol, limit=args.limit)
+        # The callback only flags the change; the main thread reads the book
+        # (reads are consistent snapshots) at its own pace.
+        manager.on_order_book(book.symbol)(lambda _book: changed.set())
+        status.say(f"keeping the {book.symbol} order book from {target.label}")
+        deadline = None if args.duration is None else time.monotonic() + args.duration
+        shown = 0
+        with status, manager, contextlib.suppress(KeyboardInterrupt):
+            try:
+                while args.count is None or shown < args.count:
+                    wait = TICK if deadline is None else min(TICK, deadline - time.monotonic())
+                    if wait <= 0:
+                        break
+                    if not changed.wait(wait) or not book.is_synced:
+                        continue
+                    changed.clear()
+                    shown += 1
+                    if args.json:
+                        screen.line(json_line(book.snapshot(args.depth)))
+                    elif screen.live:
+                        screen.frame(book_lines(book, args.depth, target.label))
+                    else:
+                        screen.line(book_line(book))
+            finally:
+                status.closing()
+    return 0
+
+
 def cmd_account(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``cryptoex account``: balances and open orders (keys from the environment)."""
     with connect(args) as target:
@@ -472,6 +542,26 @@ def build_parser() -> argparse.ArgumentParser:
     _add_connection_options(stream)
     _add_run_options(stream, "models")
     stream.set_defaults(handler=cmd_stream)
+
+    book = commands.add_parser(
+        "book",
+        help="a live local order book (diff stream + REST snapshot, kept in sync)",
+        description=(
+            "Keep a local order book by Binance's procedure and show its top levels: "
+            "a table redrawn in place on a terminal, one line per update when piped."
+        ),
+        epilog="Example: cryptoex book BTCUSDT --sandbox --depth 5",
+    )
+    book.add_argument("symbol", metavar="SYMBOL", help="e.g. BTCUSDT")
+    book.add_argument(
+        "--depth", type=_positive_int, default=10, help="levels a side to show (default 10)"
+    )
+    book.add_argument(
+        "--limit", type=_positive_int, default=5000, help="snapshot depth, 1-5000 (default 5000)"
+    )
+    _add_connection_options(book)
+    _add_run_options(book, "updates")
+    book.set_defaults(handler=cmd_book)
 
     account = commands.add_parser(
         "account",

@@ -4,7 +4,8 @@ in-process :class:`~cryptoex.testing.FakeBinance`, with no network and no keys.
 Three parts run at once, each on its own threads, as in a real program:
 
 * market data: decorator callbacks on a :class:`~cryptoex.StreamManager`
-  (tickers, trades, best bid/ask) update a :class:`Board`;
+  (tickers, trades, and a local :class:`~cryptoex.OrderBook` per market,
+  kept in sync from the diff stream) update a :class:`Board`;
 * trading: a :class:`Trader` thread places, fills and cancels orders with a
   :class:`~cryptoex.UserClient` and shows a validation error (nothing sent);
 * the main thread draws the board: a table redrawn in place on a terminal,
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import collections
 import logging
-import shutil
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -28,10 +28,11 @@ from typing import Any, Final, TextIO
 
 from cryptoex._console import Screen, num
 from cryptoex.errors import CryptoExError, ValidationError
-from cryptoex.models import Balance, BookTicker, Order, Ticker, Trade
+from cryptoex.models import Balance, Order, Ticker, Trade
 from cryptoex.models.symbols import SymbolInfo
 from cryptoex.rest.user import UserClient
 from cryptoex.streaming.manager import StreamManager
+from cryptoex.streaming.orderbook import OrderBook
 
 __all__ = ["DEFAULT_DURATION", "DEFAULT_SYMBOLS", "Board", "Trader", "run"]
 
@@ -61,6 +62,8 @@ class _Row:
     change: Decimal | None = None
     bid: Decimal | None = None
     ask: Decimal | None = None
+    levels: int = 0
+    synced: bool = False
     trades: int = 0
     updates: int = 0
 
@@ -107,13 +110,19 @@ class Board:
             row.updates += 1
             self.counts["trade"] += 1
 
-    def book_ticker(self, t: BookTicker) -> None:
-        """A ``@bookTicker`` event: the best bid and ask."""
+    def book(self, book: OrderBook) -> None:
+        """The local order book applied an update (``on_order_book``)."""
+        # The book's own reads are locked and consistent; take them before
+        # the board's lock, never both at once.
+        best_bid, best_ask, levels = book.best_bid(), book.best_ask(), len(book)
+        synced = book.is_synced
         with self._lock:
-            row = self._rows[t.symbol]
-            row.bid, row.ask = t.best_bid_price, t.best_ask_price
+            row = self._rows[book.symbol]
+            row.bid = best_bid.price if best_bid is not None else None
+            row.ask = best_ask.price if best_ask is not None else None
+            row.levels, row.synced = levels, synced
             row.updates += 1
-            self.counts["book_ticker"] += 1
+            self.counts["book"] += 1
 
     # -- written by the trader and the user-data callbacks ----------------------------
 
@@ -147,7 +156,8 @@ class Board:
         stamp = f"[{self.elapsed():5.1f}s] market"
         return [
             f"{stamp} {symbol:<9} last {num(r.last):>10}  bid {num(r.bid):>10}"
-            f"  ask {num(r.ask):>10}  24h {num(r.change):>6}%  trades {r.trades}"
+            f"  ask {num(r.ask):>10}  24h {num(r.change):>6}%  trades {r.trades:<4}"
+            f"  book {_book_state(r)}"
             for symbol, r in rows
         ]
 
@@ -160,17 +170,23 @@ class Board:
             title,
             "",
             f"{'MARKET':<9} {'LAST':>12} {'BID':>12} {'ASK':>12} {'24H %':>7}"
-            f" {'TRADES':>7} {'UPDATES':>8}",
+            f" {'TRADES':>7} {'UPDATES':>8}  LOCAL BOOK",
         ]
         for symbol, r in rows:
             lines.append(
                 f"{symbol:<9} {num(r.last):>12} {num(r.bid):>12} {num(r.ask):>12}"
-                f" {num(r.change):>7} {r.trades:>7} {r.updates:>8}"
+                f" {num(r.change):>7} {r.trades:>7} {r.updates:>8}  {_book_state(r)}"
             )
         lines += ["", "Orders and account events (you: what the demo did; user: what came back)"]
         lines += events or ["  (waiting for the first order)"]
         lines += [""] * (EVENT_LINES - len(events))
         return lines
+
+
+def _book_state(row: _Row) -> str:
+    if not row.levels:
+        return "syncing"
+    return f"{row.levels} levels, {'in sync' if row.synced else 'resyncing'}"
 
 
 class Trader:
@@ -182,12 +198,19 @@ class Trader:
     :param board: where to report.
     :param symbols: markets to trade, in turn.
     :param pause: seconds between steps.
+    :param books: the local order books, to show a resting order in them.
     """
 
     def __init__(
-        self, client: UserClient, board: Board, symbols: Sequence[str], pause: float
+        self,
+        client: UserClient,
+        board: Board,
+        symbols: Sequence[str],
+        pause: float,
+        books: dict[str, OrderBook] | None = None,
     ) -> None:
         self._client = client
+        self._books = dict(books or {})
         self._board = board
         self._symbols = list(symbols)
         self._pause = pause
@@ -212,7 +235,14 @@ class Trader:
         while not self._stop.is_set():
             symbol = self._symbols[round_no % len(self._symbols)]
             round_no += 1
-            for step in (self._buy_limit, self._buy_market, self._invalid, self._sell_market):
+            steps = (
+                self._buy_limit,
+                self._look,
+                self._buy_market,
+                self._invalid,
+                self._sell_market,
+            )
+            for step in steps:
                 self._do(step, symbol)
                 if self._stop.wait(self._pause):
                     return
@@ -258,6 +288,28 @@ class Trader:
         )
         self._resting[symbol] = order
         self._placed(order, ", resting 1% below the market")
+
+    def _look(self, symbol: str) -> None:
+        """Find the resting order's price level in the local order book."""
+        order = self._resting.get(symbol)
+        book = self._books.get(symbol)
+        if order is None or book is None or order.price is None:
+            return
+        if not book.is_synced:
+            self._board.event("book", f"{symbol}: the local book is resyncing")
+            return
+        level = next((lv for lv in book.bids() if lv.price == order.price), None)
+        if level is None:
+            self._board.event(
+                "book", f"{symbol}: no bid at {num(order.price)} in the local book yet"
+            )
+            return
+        best = book.best_bid()
+        self._board.event(
+            "book",
+            f"{symbol} local book: the bid at {num(level.price)} holds {num(level.quantity)}"
+            f" (your {num(order.quantity)} included); best bid {num(best.price if best else None)}",
+        )
 
     def _buy_market(self, symbol: str) -> None:
         _, _, quantity = self._plan(symbol)
@@ -312,6 +364,7 @@ def _balances(client: UserClient) -> dict[str, Decimal]:
 def _summary(
     board: Board,
     manager: StreamManager,
+    books: dict[str, OrderBook],
     before: dict[str, Decimal],
     after: dict[str, Decimal],
     seconds: float,
@@ -321,8 +374,14 @@ def _summary(
         "",
         f"Summary after {seconds:.1f} s",
         f"  market data: {counts['ticker']} tickers, {counts['trade']} trades,"
-        f" {counts['book_ticker']} best bid/ask updates",
+        f" {counts['book']} order-book updates applied",
     ]
+    for symbol, book in books.items():
+        state = "in sync" if book.is_synced else "not in sync"
+        lines.append(
+            f"  local book {symbol}: {state} at update id {book.last_update_id},"
+            f" {len(book)} price levels, spread {num(book.spread())}"
+        )
     by_kind: dict[str, list[Any]] = collections.defaultdict(list)
     for stream in manager.stats().streams.values():
         by_kind[stream.kind].append(stream)
@@ -357,13 +416,6 @@ def _leftover_threads() -> list[str]:
         for t in threading.enumerate()
         if t.is_alive() and t.name.startswith(("cryptoex-", "fakebinance-"))
     )
-
-
-def _fit(lines: list[str]) -> list[str]:
-    """Cut lines to the terminal's width: a wrapped line would break the
-    in-place redraw (it takes two rows but counts as one)."""
-    width = max(20, shutil.get_terminal_size((100, 24)).columns - 1)
-    return [line[:width] for line in lines]
 
 
 def run(
@@ -422,7 +474,9 @@ def run(
         # manager's connection thread and only update the board.
         manager.on_ticker(*names)(board.ticker)
         manager.on_trade(*names)(board.trade)
-        manager.on_book_ticker(*names)(board.book_ticker)
+        manager.on_order_book(*names)(board.book)
+        # The books on_order_book keeps (one per symbol and manager).
+        books = {symbol: manager.order_book(symbol) for symbol in names}
         client = UserClient(
             fake.api_key,
             fake.api_secret,
@@ -432,7 +486,7 @@ def run(
         )
         if pause is None:
             pause = min(2.0, max(0.3, duration / 14))
-        trader = Trader(client, board, names, pause)
+        trader = Trader(client, board, names, pause, books)
         before = _balances(client)
         title = f"cryptoex demo: streaming and trading on a local FakeBinance ({fake.rest_url})"
         try:
@@ -445,7 +499,8 @@ def run(
                         board.event("you", f"cancel order {order.order_id} {symbol} at the end")
                 after = _balances(client)
                 _flush(screen, board, title)
-                for text in _summary(board, manager, before, after, time.monotonic() - started):
+                elapsed = time.monotonic() - started
+                for text in _summary(board, manager, books, before, after, elapsed):
                     screen.line(text)
         except KeyboardInterrupt:
             interrupted = True
@@ -478,7 +533,7 @@ def _draw(
             pause.wait(min(FRAME_INTERVAL, remaining))
             if screen.live:
                 board.take_pending()
-                screen.frame(_fit(board.table(_title(title, board, deadline))))
+                screen.frame(board.table(_title(title, board, deadline)))
                 continue
             for text in board.take_pending():
                 screen.line(text)
@@ -499,7 +554,7 @@ def _flush(screen: Screen, board: Board, title: str) -> None:
     """The final state: the last frame (terminal) or the remaining lines."""
     if screen.live:
         board.take_pending()
-        screen.frame(_fit(board.table(title)))
+        screen.frame(board.table(title))
         return
     for text in board.take_pending():
         screen.line(text)

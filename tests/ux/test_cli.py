@@ -148,6 +148,50 @@ def test_feed_counts_what_it_drops() -> None:
     assert feed.get(0.01) is None
 
 
+def test_book_json_lines_are_consistent_snapshots(fake_binance: FakeBinance) -> None:
+    code, out, err = run(
+        "book", "btcusdt", "--ws-url", fake_binance.ws_url, "--rest-url", fake_binance.rest_url,
+        "--json", "--count", "3", "--depth", "4",
+    )  # fmt: skip
+    assert code == 0, err
+    views = [cryptoex.PartialDepth.from_json(line) for line in out.splitlines()]
+    assert len(views) == 3
+    for view in views:
+        assert view.symbol == "BTCUSDT"
+        assert len(view.bids) == 4
+        assert len(view.asks) == 4
+        assert view.bids[0].price < view.asks[0].price  # never crossed
+        assert [b.price for b in view.bids] == sorted((b.price for b in view.bids), reverse=True)
+    assert [v.last_update_id for v in views] == sorted({v.last_update_id for v in views})
+    assert "keeping the BTCUSDT order book from ws://127.0.0.1" in err
+
+
+def test_book_lines_and_terminal_table(
+    fake_binance: FakeBinance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TERM", "xterm")
+    urls = ["--ws-url", fake_binance.ws_url, "--rest-url", fake_binance.rest_url]
+    code, out, _ = run("book", "ETHUSDT", *urls, "--count", "2", "-q")
+    assert code == 0
+    lines = out.splitlines()
+    assert len(lines) == 2
+    assert all("ETHUSDT" in line and "spread" in line and "(in sync)" in line for line in lines)
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    tty = Tty()
+    assert cli.main(["book", "ETHUSDT", *urls, "--count", "2", "--depth", "3", "-q"], out=tty) == 0
+    frames = tty.getvalue().split("\x1b[J")
+    assert len(frames) == 2  # drawn, then redrawn in place
+    last = frames[-1].splitlines()
+    assert last[0].startswith("ETHUSDT local order book from ws://127.0.0.1")
+    assert "in sync, update id" in last[0]
+    assert len(last) == 2 + 3 + 1  # title, header, 3 levels, spread line
+    assert last[-1].startswith("spread ")
+
+
 def test_keys_on_the_command_line_are_refused_without_echo(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -67,7 +67,9 @@ def run_until(predicate: Callable[[str], bool], **options: Any) -> tuple[int, st
 
 
 def test_demo_streams_and_trades_in_plain_lines() -> None:
-    code, out, seen = run_until(lambda text: "-> CANCELED" in text, live=False)
+    code, out, seen = run_until(
+        lambda text: "-> CANCELED" in text and "local book: the bid at" in text, live=False
+    )
     assert seen, out
     assert code == 0
     lines = out.splitlines()
@@ -83,6 +85,10 @@ def test_demo_streams_and_trades_in_plain_lines() -> None:
     assert "PRICE_FILTER" in out
     assert re.search(r"you\s+SELL MARKET \S+ BTCUSDT -> FILLED", out)
     assert re.search(r"cancel order \d+ BTCUSDT -> CANCELED", out)
+    # The local order books: the resting order shows in one, all are summarised.
+    assert re.search(r"book\s+\w+ local book: the bid at [\d.]+ holds [\d.]+ \(your ", out)
+    for symbol in demo.DEFAULT_SYMBOLS:
+        assert re.search(rf"local book {symbol}: (not )?in sync at update id \d+", out), symbol
     # The end: a summary, then the promise that everything stopped.
     assert "Summary after" in out
     assert re.search(r"trade: \d+ messages on 3 streams, receive lag p50", out)
@@ -92,7 +98,8 @@ def test_demo_streams_and_trades_in_plain_lines() -> None:
     assert "\x1b[" not in out  # no cursor movement in a pipe
 
 
-def test_demo_redraws_a_table_on_a_terminal() -> None:
+def test_demo_redraws_a_table_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TERM", "xterm")
     code, out, seen = run_until(lambda text: "-> FILLED" in text, tty=True)
     assert seen
     assert code == 0

@@ -33,6 +33,7 @@ SCRIPTS: dict[str, tuple[list[str], list[str]]] = {
             "too big: InsufficientBalanceError (code -2010)",
         ],
     ),
+    "order_book.py": ([], ["BTCUSDT: ", "price levels, spread", "top-10 bids hold"]),
     "bulk_queries.py": ([], ["BTCUSDT    last", "requests in", "RateLimitError, retry after"]),
     "background_web_app.py": (["--once"], ['"BTCUSDT": "', "GET http://127.0.0.1:"]),
 }

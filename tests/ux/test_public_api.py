@@ -69,6 +69,7 @@ OTHERS = [
     "MarketClient",
     "UserClient",
     "StreamManager",
+    "OrderBook",
     "Backoff",
     "configure",
     "default_manager",
