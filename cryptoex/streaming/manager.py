@@ -114,6 +114,9 @@ class StreamManager:
         connection is dropped and reconnected (also the handshake timeout).
     :param max_connection_age: seconds after which a connection is replaced
         (before Binance cuts it at 24 h); ``None`` disables it.
+    :param time_unit: unit of the exchange's timestamps on the wire:
+        ``"MILLISECOND"`` (default) or ``"MICROSECOND"`` (Binance's
+        ``timeUnit=MICROSECOND``: models then carry microsecond-exact times).
     :param exchange: exchange adapter, or its registered name.
     :raises ConfigurationError: for an invalid option (the message names it).
     """
@@ -130,6 +133,7 @@ class StreamManager:
         ping_interval: float = DEFAULT_PING_INTERVAL,
         silence_timeout: float = DEFAULT_SILENCE_TIMEOUT,
         max_connection_age: float | None = DEFAULT_MAX_CONNECTION_AGE,
+        time_unit: str = "MILLISECOND",
         exchange: str | Exchange = "binance",
     ) -> None:
         self._exchange: Exchange = get_exchange(exchange) if isinstance(exchange, str) else exchange
@@ -165,6 +169,12 @@ class StreamManager:
             _check_seconds("max_connection_age", max_connection_age, allow_zero=False)
         #: Seconds after which a connection is replaced, or ``None``.
         self.max_connection_age = None if max_connection_age is None else float(max_connection_age)
+        unit = time_unit.upper() if isinstance(time_unit, str) else time_unit
+        if unit not in self._exchange.time_units:
+            allowed = ", ".join(self._exchange.time_units)
+            raise ConfigurationError(f"time_unit must be one of {allowed}, got {time_unit!r}")
+        #: Unit of the exchange's timestamps on the wire.
+        self.time_unit: str = unit
         #: Longest overlap of a connection and its replacement, seconds.
         self.handover_timeout = DEFAULT_HANDOVER_TIMEOUT
         if self.max_connection_age is not None:
@@ -413,7 +423,7 @@ class StreamManager:
         if key is None:  # pragma: no cover - the adapter names only streams it parses
             raise ValidationError(f"cryptoex cannot parse stream {stream!r}", field="kind")
         if self._parsers is None:
-            self._parsers = self._exchange.stream_parsers()
+            self._parsers = self._exchange.stream_parsers(self.time_unit)
         parser = self._parsers[key.kind]
         symbol = key.symbol
         parse: Callable[[Any], Any]
@@ -433,6 +443,7 @@ class StreamManager:
             self._reporter,
             self._exchange.event_identity(key.kind),
             event_time_key=self._exchange.event_time_key,
+            time_scale=self._exchange.time_units[self.time_unit],
         )
 
     def _release(self, stream: str) -> None:
