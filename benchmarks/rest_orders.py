@@ -13,14 +13,12 @@ validation, the shared rate-limit budget, signing through the adapter, error
 translation and parsing the answer into an ``Order``. Prints figures; asserts
 nothing about time.
 
-Why the pause between round-trip calls: the sandbox's HTTP server writes a
-response's headers and body in two writes without ``TCP_NODELAY``; with Linux
-delayed ACKs a request sent right after another on a busy keep-alive
-connection then waits ~40 ms for the body, whichever client sends it. A pause
-longer than the delayed-ACK timeout keeps both sides out of that artifact, so
-the difference measured is the clients'. The client-thread CPU time is
-reported too: it leaves out every wait on the socket. The 8-thread figure runs
-back to back, artifact included.
+``--pause`` spaces the round-trip calls out (seconds; default none): useful
+against a server that writes headers and body separately without
+``TCP_NODELAY``, where Linux delayed ACKs add ~40 ms to a request sent right
+after another on the same connection (an early FakeBinance did). The
+client-thread CPU time is reported too: it leaves out every wait on the
+socket, so it isolates the client-side cost even on a noisy loopback.
 """
 
 from __future__ import annotations
@@ -38,8 +36,7 @@ from urllib.parse import urlencode
 import requests
 
 import cryptoex
-from cryptoex.rest.cache import reset_info_caches
-from cryptoex.rest.ratelimit import reset_rate_limits
+from cryptoex.rest import reset_shared_state
 from cryptoex.testing import FakeBinance
 
 SYMBOL = "BTCUSDT"
@@ -107,18 +104,18 @@ def round_trip(fb: FakeBinance, count: int, pause: float) -> None:
     for i in range(count):
         # Alternate who goes first, so neither side always follows the other.
         first, second = (run_ours, run_bare) if i % 2 == 0 else (run_bare, run_ours)
-        time.sleep(pause)
+        if pause:
+            time.sleep(pause)
         first()
-        time.sleep(pause)
+        if pause:
+            time.sleep(pause)
         second()
     client.close()
     session.close()
     med_ours, med_bare = statistics.median(ours) * 1000, statistics.median(bare) * 1000
     cpu_ours, cpu_bare = statistics.mean(ours_cpu) * 1000, statistics.mean(bare_cpu) * 1000
-    print(
-        f"signed place_order round trip, {count} orders each, interleaved, loopback, "
-        f"{pause * 1000:.0f} ms pause between calls:"
-    )
+    spacing = f", {pause * 1000:.0f} ms pause between calls" if pause else ""
+    print(f"signed place_order round trip, {count} orders each, interleaved, loopback{spacing}:")
     print(
         f"  cryptoex UserClient.place_order: median {med_ours:.3f} ms, "
         f"p90 {percentile(ours, 0.9) * 1000:.3f} ms"
@@ -182,12 +179,11 @@ def main() -> None:
     parser.add_argument(
         "--pause",
         type=float,
-        default=0.06,
-        help="seconds between round-trip calls (see the module docstring); 0 for none",
+        default=0.0,
+        help="seconds between round-trip calls (see the module docstring)",
     )
     args = parser.parse_args()
-    reset_rate_limits()
-    reset_info_caches()
+    reset_shared_state()
     with FakeBinance(
         seed=1,
         symbols=[SYMBOL],

@@ -88,6 +88,7 @@ from cryptoex.models import (
 from cryptoex.rest.market import MarketClient
 from cryptoex.rest.user import UserClient
 from cryptoex.streaming import StreamManager, Subscription
+from cryptoex.streaming.orderbook import OrderBook
 
 __all__ = [
     "AccountInfo",
@@ -120,6 +121,7 @@ __all__ = [
     "MiniTicker",
     "NetworkError",
     "Order",
+    "OrderBook",
     "OrderBookLevel",
     "OrderNotFoundError",
     "OrderRejectedError",

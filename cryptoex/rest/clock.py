@@ -79,16 +79,21 @@ class ServerClock:
         refresh. If the measurement fails the previous offset (or none) is
         used: the request itself will then report the real problem.
         """
+        self.ensure_synced()
+        with self._cond:
+            offset = self._offset_ms or 0
+        return self.local_ms() + offset
+
+    def ensure_synced(self) -> None:
+        """Measure the offset if it was never measured or is due for a
+        refresh; a failed measurement is logged, not raised (the signed
+        request that follows reports the real problem: unreachable host,
+        ban...)."""
         if self._due():
             try:
                 self.sync(force=False)
             except CryptoExError as exc:
-                # The signed request that follows reports the real problem
-                # (unreachable host, ban, ...); do not mask it with this one.
                 logger.warning("server time not measured (%s); using the last offset", exc)
-        with self._cond:
-            offset = self._offset_ms or 0
-        return self.local_ms() + offset
 
     def _due(self) -> bool:
         with self._cond:

@@ -355,6 +355,7 @@ class MarketClient:
         order_budget: Budget | None = None,
         retries: int | None = None,
         on_timestamp_error: Callable[[], None] | None = None,
+        max_wait: float | None = None,
     ) -> Response:
         """Send *call*, retrying where that is safe.
 
@@ -369,7 +370,9 @@ class MarketClient:
         while True:
             attempt += 1
             try:
-                return self._transport.send(call, signer=signer, order_budget=order_budget)
+                return self._transport.send(
+                    call, signer=signer, order_budget=order_budget, max_wait=max_wait
+                )
             except TimestampError:
                 if resynced or on_timestamp_error is None:
                     raise

@@ -128,6 +128,9 @@ class Signer:
     :param exchange: the adapter (parameter names, signing).
     :param timestamp_ms: returns the server time in milliseconds.
     :param recv_window: Binance's ``recvWindow`` in milliseconds.
+    :param prepare: called before the rate-limit budget is reserved (measures
+        the clock offset when due, so that request is not made while holding
+        a reservation).
     """
 
     def __init__(
@@ -137,8 +140,10 @@ class Signer:
         exchange: Exchange,
         timestamp_ms: Callable[[], int],
         recv_window: int | float,
+        prepare: Callable[[], None] | None = None,
     ) -> None:
         self._api_key = api_key
+        self._prepare = prepare
         self._secret = secret
         self._exchange = exchange
         self._timestamp_ms = timestamp_ms
@@ -165,6 +170,11 @@ class Signer:
             timestamp_ms=self._timestamp_ms(),
             recv_window=self.recv_window,
         )
+
+    def prepare(self) -> None:
+        """Get ready to sign (see the *prepare* parameter)."""
+        if self._prepare is not None:
+            self._prepare()
 
     def sign(self, params: Mapping[str, object]) -> Wire:
         """Percent-encode *params* with the timing parameters and sign them."""
@@ -272,12 +282,16 @@ class Transport:
         order_budget: Budget | None = None,
         block: bool | None = None,
         timeout: float | None = None,
+        max_wait: float | None = None,
     ) -> Response:
         """Send *call* and return its decoded answer.
 
         Waits for (or, non-blocking, refuses on) the weight budget first, signs
         after waiting (so the timestamp is fresh), and honours a 429's
         ``Retry-After`` by waiting and sending again when blocking.
+
+        :param max_wait: longest wait for the budget, in seconds (``None``: as
+            long as it takes).
 
         :raises IPBannedError: the host banned this IP; nothing was sent.
         :raises RateLimitError: the budget is exhausted (non-blocking) or the
@@ -290,6 +304,8 @@ class Transport:
         blocking = self.block if block is None else block
         endpoint = call.endpoint
         weight = endpoint.weight_for(call.params)
+        if signer is not None and endpoint.signed:
+            signer.prepare()
         attempt = 0
         while True:
             attempt += 1
@@ -297,6 +313,7 @@ class Transport:
                 weight,
                 order_budget=order_budget if endpoint.places_order else None,
                 block=blocking,
+                max_wait=max_wait,
             )
             try:
                 return self._send_once(call, ticket, signer, timeout, order_budget)
@@ -352,7 +369,9 @@ class Transport:
                     timeout=self.timeout if timeout is None else timeout,
                     allow_redirects=False,
                 )
-            except requests.RequestException as exc:
+            except (requests.RequestException, OSError, ValueError) as exc:
+                # OSError and ValueError cover what urllib3/http.client raise
+                # unwrapped (a socket error, a header they refuse).
                 failure = _translate(exc, endpoint.method, endpoint.path)
             # Raised here, outside the except block, so the requests exception
             # is not chained to ours (see the module docstring).
@@ -434,7 +453,7 @@ def _decode(status: int, body: bytes) -> Any:
         ) from None
 
 
-def _translate(exc: requests.RequestException, method: str, path: str) -> RequestError:
+def _translate(exc: Exception, method: str, path: str) -> RequestError:
     """Our error for a ``requests`` exception; its text is redacted and the
     request target (which may carry a signed query) is left out."""
     reason = _root_cause(exc)

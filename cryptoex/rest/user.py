@@ -123,8 +123,15 @@ class UserClient(MarketClient):
         exchange_info_ttl: float = DEFAULT_EXCHANGE_INFO_TTL,
         exchange: Exchange | str = "binance",
     ) -> None:
-        if not isinstance(api_key, str) or not api_key.strip():
-            raise ConfigurationError("api_key must be a non-empty string")
+        if (
+            not isinstance(api_key, str)
+            or not api_key.strip()
+            or not api_key.strip().isascii()
+            or not api_key.strip().isprintable()
+            or any(c.isspace() for c in api_key.strip())
+        ):
+            # It goes into an HTTP header: printable ASCII, no spaces.
+            raise ConfigurationError("api_key must be a non-empty string of printable ASCII")
         secret = api_secret if isinstance(api_secret, Secret) else _secret(api_secret)
         if name is not None and (not isinstance(name, str) or not name):
             raise ConfigurationError("name must be a non-empty string or None")
@@ -153,7 +160,12 @@ class UserClient(MarketClient):
         self._reconcile_timeout = float(reconcile_timeout)
         self._clock = ServerClock(self._fetch_server_ms)
         self._signer = Signer(
-            self._api_key, secret, self._exchange, self._clock.timestamp_ms, self._recv_window
+            self._api_key,
+            secret,
+            self._exchange,
+            self._clock.timestamp_ms,
+            self._recv_window,
+            prepare=self._clock.ensure_synced,
         )
         self._orders = order_budget_for(self._api_key.reveal())
 
@@ -401,12 +413,17 @@ class UserClient(MarketClient):
         return self._get_order(name, oid, coid, retries=None)
 
     def _get_order(
-        self, symbol: str, order_id: int | None, client_order_id: str | None, retries: int | None
+        self,
+        symbol: str,
+        order_id: int | None,
+        client_order_id: str | None,
+        retries: int | None,
+        max_wait: float | None = None,
     ) -> Order:
         call = self._exchange.rest_call(
             "get_order", symbol=symbol, order_id=order_id, client_order_id=client_order_id
         )
-        answer = self._signed_call(call, retries=retries)
+        answer = self._signed_call(call, retries=retries, max_wait=max_wait)
         order: Order = self._exchange.parse_rest("get_order", answer.payload)
         return order
 
@@ -508,13 +525,16 @@ class UserClient(MarketClient):
         ms: int = self._exchange.parse_rest("server_time", answer.payload)
         return ms
 
-    def _signed_call(self, call: RestCall, *, retries: int | None = None) -> Response:
+    def _signed_call(
+        self, call: RestCall, *, retries: int | None = None, max_wait: float | None = None
+    ) -> Response:
         self._ensure_rate_limits()
         return self._send(
             call,
             signer=self._signer,
             retries=retries,
             on_timestamp_error=self._resync_clock,
+            max_wait=max_wait,
         )
 
     def _checked_order(
@@ -652,7 +672,15 @@ class UserClient(MarketClient):
         while True:
             attempt += 1
             try:
-                order = self._get_order(request.symbol, None, coid, retries=0)
+                # The lookup waits for rate-limit budget no longer than the
+                # reconciliation may take.
+                order = self._get_order(
+                    request.symbol,
+                    None,
+                    coid,
+                    retries=0,
+                    max_wait=max(0.0, deadline - clock.monotonic()),
+                )
             except OrderNotFoundError:
                 reason = "not found by client order id (it may still arrive)"
             except IPBannedError as exc:

@@ -41,6 +41,7 @@ from cryptoex.streaming.dispatch import (
     StreamConsumer,
     UserCallback,
 )
+from cryptoex.streaming.orderbook import DEFAULT_BOOK_LIMIT, BookKeeper, OrderBook
 from cryptoex.streaming.slots import Link, Slot
 from cryptoex.streaming.stats import (
     ConnectionStats,
@@ -195,6 +196,7 @@ class StreamManager:
         self._user_callbacks: dict[str, tuple[UserCallback, ...]] = {}
         self._book_callbacks: dict[str, tuple[Callable[[Any], Any], ...]] = {}
         self._book_symbols: set[str] = set()
+        self._book_keeper: BookKeeper | None = None
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -223,6 +225,7 @@ class StreamManager:
                     "StreamManager was stopped and cannot be restarted; create a new one"
                 )
             self._state = _State.RUNNING
+            keeper = self._book_keeper
             starting: list[Connection] = []
             for index in self._table.slots():
                 slot = self._slots.setdefault(index, Slot(self, index))
@@ -231,6 +234,8 @@ class StreamManager:
                     if conn is not None:
                         starting.append(conn)
         logger.info("stream manager started (%d streams)", len(self._routes))
+        if keeper is not None:
+            keeper.start()
         for conn in starting:
             self._started_connection(conn)
         return self
@@ -253,9 +258,12 @@ class StreamManager:
                 self._state = _State.STOPPING
             slots = list(self._slots.values())
             connections = list(self._connections)
+            keeper = self._book_keeper
         if first:
             logger.info("stopping stream manager")
             self._stopped.set()
+            if keeper is not None:
+                keeper.stop()  # before the sockets close: books need not resync
             for slot in slots:
                 slot.close()
             for conn in connections:
@@ -272,6 +280,10 @@ class StreamManager:
             keepalive.join(max(0.0, deadline - time.monotonic()))
         if keepalive is not None:
             threads.append(keepalive)
+        if keeper is not None:
+            books_thread = keeper.join(deadline - time.monotonic())
+            if books_thread is not None:
+                threads.append(books_thread)
         alive = [t.name for t in threads if t.is_alive() and t is not me]
         if alive:
             logger.warning("threads still running after stop(): %s", ", ".join(alive))
@@ -513,6 +525,45 @@ class StreamManager:
             if conn not in self._connections:
                 self._connections.append(conn)
 
+    # -- order books -----------------------------------------------------------
+
+    def order_book(self, symbol: str, limit: int = DEFAULT_BOOK_LIMIT) -> OrderBook:
+        """A live local :class:`OrderBook` of *symbol*, kept in sync by the
+        exchange's procedure (diff stream buffered, REST snapshot of *limit*
+        levels per side, update-id checks, resync on any gap or reconnect).
+
+        Returns at once; the book syncs in the background (see
+        :meth:`OrderBook.wait_synced`). One book per symbol and manager: a
+        second call returns the same book (with its first *limit*). Its
+        diff stream (``<symbol>@depth@100ms``) shares connections like any
+        other stream and is subscribed now if the manager runs, at
+        :meth:`start` otherwise. :meth:`OrderBook.close` lets it go.
+
+        :param symbol: the symbol, any case.
+        :param limit: snapshot depth, 1 to 5000 levels per side (the
+            snapshot's request weight grows with it: 250 at 5000).
+        :raises ValidationError: for an invalid symbol or limit.
+        :raises RuntimeError: if the manager is stopping or stopped.
+        """
+        (name,) = _symbols("order_book", (symbol,), required=True)
+        top = self._exchange.max_limit("order_book") or DEFAULT_BOOK_LIMIT
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= top:
+            raise ValidationError(
+                f"limit must be an integer from 1 to {top}, got {limit!r}",
+                field="limit",
+                allowed=f"1 to {top}",
+            )
+        self._stream_name("depth_update", name, fast=True)  # validates the symbol
+        with self._lock:
+            if self._state in (_State.STOPPING, _State.STOPPED):
+                raise RuntimeError(
+                    f"cannot keep an order book of {name}: the StreamManager is {self._state.value}"
+                )
+            if self._book_keeper is None:
+                self._book_keeper = BookKeeper(self)
+            keeper = self._book_keeper
+        return keeper.book(name, limit)
+
     # -- reading ---------------------------------------------------------------
 
     def latest(
@@ -686,10 +737,10 @@ class StreamManager:
         return register
 
     def _want_order_book(self, symbol: str) -> None:
-        """Extension point: keep a local book of *symbol* (the order-book
-        module overrides this to create and sync it)."""
+        """Keep a local book of *symbol* (for ``on_order_book``)."""
         with self._lock:
             self._book_symbols.add(symbol)
+        self.order_book(symbol)
 
     def _emit_order_book(self, symbol: str, book: Any) -> None:
         """Deliver an updated book to ``on_order_book`` callbacks and

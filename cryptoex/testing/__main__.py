@@ -42,9 +42,12 @@ def main(argv: list[str] | None = None) -> int:
     def _on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
+    symbols = [s.strip().upper() for s in args.symbols.split(",") if s.strip()]
+    try:
+        fake = FakeBinance(seed=args.seed, symbols=symbols, message_rate=args.message_rate)
+    except (TypeError, ValueError) as exc:
+        _parser().error(str(exc))
     previous = signal.signal(signal.SIGTERM, _on_signal)
-    symbols = [s.strip() for s in args.symbols.split(",") if s.strip()]
-    fake = FakeBinance(seed=args.seed, symbols=symbols, message_rate=args.message_rate)
     with fake:
         print("FakeBinance is running (Ctrl-C to stop)")
         print(f"REST:          {fake.rest_url}")

@@ -541,7 +541,7 @@ class FakeBinance:
 
     @property
     def requests(self) -> list[RecordedRequest]:
-        """Every REST request seen, oldest first (a copy).
+        """Every REST request seen, oldest first (a copy; the most recent 100,000 at most).
 
         :returns: the recorded requests.
         """
@@ -575,7 +575,7 @@ class FakeBinance:
 
     def control_messages(self, connection_id: int | None = None) -> list[RecordedControl]:
         """Every message received on websockets: stream control messages (SUBSCRIBE...)
-        and WebSocket API requests, oldest first.
+        and WebSocket API requests, oldest first (the most recent 100,000 at most).
 
         :param connection_id: only this connection's messages (all when ``None``).
         :returns: the recorded messages.

@@ -99,7 +99,8 @@ class History:
     def __init__(self, spec: SymbolSpec, seed: int, start_ms: int) -> None:
         self.spec = spec
         self.seed = seed
-        rng = random.Random(f"history:{seed}:{spec.symbol}")  # noqa: S311 - seeded, not for security
+        # Seeded for a repeatable market, not for security.
+        rng = random.Random(f"history:{seed}:{spec.symbol}")  # noqa: S311  # nosec B311
         self._phases = [rng.uniform(0, 2 * math.pi) for _ in self._PERIODS]
         self._pin = self._wave(start_ms)
         self._anchor = float(spec.price)
@@ -133,7 +134,8 @@ class History:
         :param close_ms: close time (next open - 1).
         :returns: the 12-element array of ``GET /api/v3/klines``.
         """
-        rng = random.Random(f"candle:{self.seed}:{self.spec.symbol}:{interval}:{open_ms}")  # noqa: S311 - seeded, not for security
+        # Seeded for a repeatable market, not for security.
+        rng = random.Random(f"candle:{self.seed}:{self.spec.symbol}:{interval}:{open_ms}")  # noqa: S311  # nosec B311
         span = close_ms + 1 - open_ms
         o = self.price(open_ms)
         c = self.price(close_ms + 1)

@@ -54,7 +54,8 @@ class Market:
     def __init__(self, spec: SymbolSpec, seed: int, start_ms: int) -> None:
         self.spec = spec
         self.symbol = spec.symbol
-        self.rng = random.Random(f"market:{seed}:{spec.symbol}")  # noqa: S311 - seeded, not for security
+        # Seeded for a repeatable market, not for security.
+        self.rng = random.Random(f"market:{seed}:{spec.symbol}")  # noqa: S311  # nosec B311
         rng = self.rng
         self.book = Book(first_update_id=1_000_000 + rng.randrange(9_000_000))
         self.price_ticks = int(spec.price / spec.tick)

@@ -15,7 +15,7 @@ class RecordedRequest:
     :param query: query-string parameters, decoded (the last value wins on repeats).
     :param body: form-body parameters, decoded (the last value wins on repeats).
     :param headers: request headers (names as sent).
-    :param time: :func:`time.monotonic` when the request arrived.
+    :param time: ``time.monotonic()`` when the request arrived.
     :param raw_query: the query string exactly as sent (still percent-encoded).
     :param raw_body: the body exactly as sent.
     """
@@ -46,7 +46,7 @@ class RecordedControl:
     such as ``SUBSCRIBE``, or a WebSocket API request).
 
     :param connection_id: the connection's id (see :class:`ConnectionInfo`).
-    :param time: :func:`time.monotonic` when the message arrived.
+    :param time: ``time.monotonic()`` when the message arrived.
     :param method: the ``method`` field, or ``None`` when the message was not a
         JSON object with a string method.
     :param params: the ``params`` field (``None`` when absent).
@@ -70,7 +70,7 @@ class ConnectionInfo:
     :param kind: ``"stream"`` (market data) or ``"ws-api"`` (WebSocket API).
     :param path: the request path with its query string, e.g. ``"/stream?streams=btcusdt@trade"``.
     :param streams: the market streams it is subscribed to, in subscription order.
-    :param opened_at: :func:`time.monotonic` when the handshake completed.
+    :param opened_at: ``time.monotonic()`` when the handshake completed.
     :param combined: whether stream events are wrapped ``{"stream": ..., "data": ...}``.
     :param silenced: whether :meth:`Faults.silence <cryptoex.testing.Faults.silence>` muted it.
     :param subscriptions: WebSocket API user-data subscription ids (``ws-api`` only).

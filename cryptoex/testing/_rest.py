@@ -8,6 +8,7 @@ import contextlib
 import http.server
 import itertools
 import logging
+import re
 import selectors
 import socket
 import socketserver
@@ -29,6 +30,7 @@ from cryptoex.testing._state import Core, FailRule
 from cryptoex.testing._trading import SIGNED_ROUTES
 
 logger = logging.getLogger(__name__)
+_QUERY = re.compile(r"\?[^\s\"]*")
 
 ROUTES: Final[dict[tuple[str, str], Endpoint]] = {**PUBLIC_ROUTES, **SIGNED_ROUTES}
 _PATHS: Final = frozenset(path for _, path in ROUTES)
@@ -179,7 +181,7 @@ class RestServer:
     def stop(self, deadline: float) -> None:
         """Stop accepting, end keep-alive connections, join every thread.
 
-        :param deadline: :func:`time.monotonic` by which to give up joining.
+        :param deadline: ``time.monotonic()`` by which to give up joining.
         """
         self._server.wake()
         if self._thread.ident is not None:
@@ -223,7 +225,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 self.server.sockets.discard(self.connection)
 
     def log_message(self, format: str, *args: Any) -> None:
-        logger.debug("REST %s", format % args)
+        # The request line carries the query string, and a signed GET's query
+        # carries its signature: log the path only.
+        logger.debug("REST %s", _QUERY.sub("", format % args))
 
     def do_GET(self) -> None:
         """Handle GET."""

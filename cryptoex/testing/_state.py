@@ -30,6 +30,11 @@ class FailRule:
     hang_seconds: float
 
 
+#: Records kept for inspection (the oldest are dropped beyond this, so a sandbox left
+#: running for days does not grow without bound; tests never come near it).
+MAX_RECORDS = 100_000
+
+
 class Core:
     """Everything the REST and websocket servers share."""
 
@@ -57,6 +62,8 @@ class Core:
         """
         with self._lock:
             self._requests.append(request)
+            if len(self._requests) > MAX_RECORDS:
+                del self._requests[: MAX_RECORDS // 10]
 
     def requests(self) -> list[RecordedRequest]:
         """REST requests seen so far.
@@ -78,6 +85,8 @@ class Core:
         """
         with self._lock:
             self._controls.append(control)
+            if len(self._controls) > MAX_RECORDS:
+                del self._controls[: MAX_RECORDS // 10]
 
     def controls(self, connection_id: int | None) -> list[RecordedControl]:
         """Recorded control messages.

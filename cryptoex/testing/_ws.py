@@ -11,6 +11,7 @@ and scheduled closes. This module imports ``websockets`` at import time; the res
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import logging
 import queue
@@ -89,15 +90,19 @@ class _Connection(ServerConnection):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        hub = _HUBS.get(id(args[2])) if len(args) > 2 else None
+        # websockets calls create_connection(sock, protocol, server, ...): the server
+        # carries its hub, so every connection (refused handshakes too) is tracked.
+        hub = getattr(args[2], "fb_hub", None) if len(args) > 2 else None
         self.recv_events_thread.name = "fakebinance-ws-read"
-        if hub is not None:
+        if isinstance(hub, Hub):
             hub.created(self)
 
     def process_event(self, event: Any) -> None:
         conn = self.fb_conn
         if conn is not None and isinstance(event, Frame):
-            solicited = event.opcode is Opcode.PONG and bytes(event.data) in self.pending_pings
+            # websockets >= 15 names the waiters pending_pings, 13 and 14 ping_waiters.
+            waiters = getattr(self, "pending_pings", None) or getattr(self, "ping_waiters", {})
+            solicited = event.opcode is Opcode.PONG and bytes(event.data) in waiters
             if event.opcode in (Opcode.TEXT, Opcode.BINARY, Opcode.PING) or (
                 event.opcode is Opcode.PONG and not solicited
             ):
@@ -110,10 +115,6 @@ class _Connection(ServerConnection):
             self.protocol.data_to_send()  # muted: drop everything, the socket stays open
             return
         super().send_data()
-
-
-#: Server object id -> hub, so connections created by the library find their hub.
-_HUBS: dict[int, Hub] = {}
 
 
 class WsConn:
@@ -261,7 +262,7 @@ class WsConn:
     def housekeep(self, now: float) -> None:
         """Pings, pong deadline, lifetime and scheduled closes (housekeeping thread).
 
-        :param now: :func:`time.monotonic`.
+        :param now: ``time.monotonic()``.
         """
         settings = self.hub.core.settings
         if self.aborted:
@@ -339,19 +340,24 @@ class Hub:
         self.connection_attempts = 0
         self._created: weakref.WeakSet[_Connection] = weakref.WeakSet()
         self._handler_threads: set[threading.Thread] = set()
+        options: dict[str, Any] = {}
+        if "ping_interval" in inspect.signature(serve).parameters:
+            # websockets >= 15 pings on its own; keepalive is ours (silence must stop
+            # pings too), so turn the library's off.
+            options["ping_interval"] = None
         self._server: Server = serve(
             self._handle,
             "127.0.0.1",
             0,
             process_request=self._process_request,
             compression=None,
-            ping_interval=None,  # keepalive is ours (silence must stop pings too)
             close_timeout=core.settings.close_timeout,
             open_timeout=2.0,
             create_connection=_Connection,
             logger=logging.getLogger("cryptoex.testing.websockets"),
+            **options,
         )
-        _HUBS[id(self._server)] = self
+        self._server.fb_hub = self  # type: ignore[attr-defined]  # read by _Connection
         self._serve_thread = threading.Thread(
             target=self._server.serve_forever, name="fakebinance-ws", daemon=True
         )
@@ -725,7 +731,7 @@ class Hub:
         """Close every connection (close frames, then resets for stragglers) and join
         every thread this server started.
 
-        :param deadline: :func:`time.monotonic` by which to give up joining.
+        :param deadline: ``time.monotonic()`` by which to give up joining.
         """
         if self._housekeeper.ident is not None:
             self._housekeeper.join(max(0.0, deadline - time.monotonic()))
@@ -755,4 +761,3 @@ class Hub:
                 thread.join(max(0.0, deadline - time.monotonic()))
                 if thread.is_alive():
                     logger.warning("thread %s did not stop in time", thread.name)
-        _HUBS.pop(id(self._server), None)

@@ -268,6 +268,7 @@ def handle_request(hub: Hub, conn: WsConn, text: str) -> None:
         if handler is None:
             raise ApiError(-1020, "This operation is not supported.")
         hub.core.limits.check_ban()
+        hub.core.limits.check_forced()
         hub.core.limits.charge(_WEIGHT)
         result = handler(hub, conn, params)
         reply["status"] = 200

@@ -8,19 +8,16 @@ from typing import Any
 
 import pytest
 
-from cryptoex.rest.cache import reset_info_caches
-from cryptoex.rest.ratelimit import reset_rate_limits
+from cryptoex.rest import reset_shared_state
 
 
 @pytest.fixture(autouse=True)
 def _fresh_shared_state() -> Iterator[None]:
     """The per-host budgets and exchangeInfo caches are process-wide by
     design; every test starts and ends with none."""
-    reset_rate_limits()
-    reset_info_caches()
+    reset_shared_state()
     yield
-    reset_rate_limits()
-    reset_info_caches()
+    reset_shared_state()
 
 
 @pytest.fixture

@@ -279,3 +279,18 @@ def test_paging_stops_when_the_exchange_ignores_the_cursor(
         assert len(calls(mocked, "GET", f"{BASE}/api/v3/allOrders")) == 2
     finally:
         client.close()
+
+
+def test_reconciliation_waits_for_budget_no_longer_than_its_bound(
+    mocked: responses.RequestsMock, client: UserClient
+) -> None:
+    client.symbol_info("BNBBTC")
+    client._server_time_ms()  # the clock offset is measured
+    limiter = limiter_for(BASE)
+    # 5999 of 6000 used: the order (weight 1) still goes, its lookups (4) cannot.
+    limiter.settle(limiter.acquire(0, block=False), charged=True, used_weights={60: 5999})
+    mocked.post(ORDER, status=500, json={"code": -1000, "msg": "unknown"})
+    with pytest.raises(OrderStatusUnknownError) as info:
+        place(client, "budget-1")
+    assert "lookup failed" in str(info.value)
+    assert calls(mocked, "GET") == []

@@ -273,6 +273,8 @@ def test_418_bans_the_host_until_the_end(transport: Transport) -> None:
         (requests.ReadTimeout("x"), True, "timed out"),
         (requests.ConnectionError("x"), True, "connection dropped"),
         (requests.TooManyRedirects("x"), True, "request failed"),
+        (ConnectionResetError("x"), True, "request failed"),
+        (UnicodeEncodeError("latin-1", "é", 0, 1, "x"), True, "request failed"),
     ],
 )
 @responses.activate

@@ -258,8 +258,9 @@ def test_account_label_and_semi_public_hooks(client: UserClient, fb: Any) -> Non
 
 
 def test_constructor_checks() -> None:
-    with pytest.raises(ConfigurationError, match="api_key"):
-        UserClient("", "secret")
+    for key in ("", "with space", "clé", "tab\tkey"):
+        with pytest.raises(ConfigurationError, match="api_key"):
+            UserClient(key, "secret")
     with pytest.raises(ConfigurationError, match="api_secret"):
         UserClient("key", "  ")
     with pytest.raises(ConfigurationError, match="recv_window"):

@@ -117,3 +117,57 @@ def test_same_seed_same_market() -> None:
     assert other.price("BTCUSDT") != one.price("BTCUSDT") or other.price("ETHUSDT") != one.price(
         "ETHUSDT"
     )
+
+
+def test_stop_with_silenced_idle_and_hanging_clients() -> None:
+    """stop() still returns promptly, with every thread joined, when a websocket was
+    silenced, another client never reads (so never answers the close frame), and a REST
+    request is hanging."""
+    import websocket
+
+    from tests.helpers import wait_until
+
+    before = set(threading.enumerate())
+    fb = FakeBinance(message_rate=50, ping_interval=0.05).start()
+    silent = websocket.create_connection(fb.ws_url + "/ws/btcusdt@trade", timeout=5)
+    idle = websocket.create_connection(fb.ws_url + "/stream?streams=btcusdt@depth@100ms", timeout=5)
+    api = websocket.create_connection(fb.ws_api_url, timeout=5)
+    assert wait_until(lambda: len(fb.connections()) == 3)
+    fb.faults.silence(ids=[fb.connections()[0].id])
+    fb.faults.fail_next("/api/v3/ping", mode="hang", hang_seconds=60)
+    outcome: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            requests.get(fb.rest_url + "/api/v3/ping", timeout=30)
+        except requests.RequestException as exc:
+            outcome.append(exc)
+
+    hanging = threading.Thread(target=call, name="test-hanging")
+    hanging.start()
+    assert wait_until(lambda: len(fb.requests) == 1)
+    started = time.monotonic()
+    fb.stop()
+    took = time.monotonic() - started
+    hanging.join(10)
+    for conn in (silent, idle, api):
+        conn.shutdown()
+    assert took < 2.0
+    assert isinstance(outcome[0], requests.ConnectionError)  # cut off by stop(), not answered
+    leftover = [t.name for t in threading.enumerate() if t not in before and t.is_alive()]
+    assert leftover == []
+
+
+def test_records_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cryptoex.testing import _state
+    from cryptoex.testing._records import RecordedControl, RecordedRequest
+
+    monkeypatch.setattr(_state, "MAX_RECORDS", 20)
+    core = FakeBinance()._core
+    for i in range(25):
+        core.record_request(RecordedRequest("GET", f"/{i}", {}, {}, {}, float(i)))
+        core.record_control(RecordedControl(1, float(i), "SUBSCRIBE", [], i))
+    paths = [r.path for r in core.requests()]
+    assert len(paths) <= 20
+    assert paths == [f"/{i}" for i in range(25 - len(paths), 25)]  # the newest, in order
+    assert len(core.controls(None)) == len(paths)
