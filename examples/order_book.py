@@ -16,6 +16,7 @@ import threading
 from decimal import Decimal
 
 import cryptoex
+
 from _sandbox import stream_options
 
 SYMBOL = "BTCUSDT"
@@ -27,7 +28,7 @@ with cryptoex.StreamManager(**stream_options()) as sm:
 
     print(f"{SYMBOL}: {len(book)} price levels, spread {book.spread()}, mid {book.mid_price()}")
     print(f"{'bid qty':>14} {'bid':>14} | {'ask':<14} {'ask qty':<14}")
-    for bid, ask in zip(book.bids(5), book.asks(5)):
+    for bid, ask in zip(book.bids(5), book.asks(5), strict=False):
         print(f"{bid.quantity:>14} {bid.price:>14} | {ask.price:<14} {ask.quantity:<14}")
 
     updates = 0
