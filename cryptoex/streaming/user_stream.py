@@ -682,6 +682,8 @@ class UserStreams:
         with link._lock:
             if not link.open:
                 return  # on_open subscribes every user again
+            if ("subscribe", user) in link.pending.values():
+                return  # one request in flight is enough (a second gets -2035)
             link.pending[request_id] = ("subscribe", user)
         text = self.manager._exchange.user_stream_subscribe(request_id, signed)
         del signed  # a credential: not kept
