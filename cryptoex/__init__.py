@@ -27,6 +27,7 @@ from cryptoex._default import (
     on_trade,
     run_forever,
 )
+from cryptoex._notebook import to_dataframe
 from cryptoex._version import __version__
 from cryptoex.config import Backoff
 from cryptoex.enums import (
@@ -85,6 +86,7 @@ from cryptoex.models import (
     Ticker,
     Trade,
 )
+from cryptoex.models._base import ModelList
 from cryptoex.rest.market import MarketClient
 from cryptoex.rest.user import UserClient
 from cryptoex.streaming import StreamManager, Subscription
@@ -120,6 +122,7 @@ __all__ = [
     "ListStatusOrder",
     "MarketClient",
     "MiniTicker",
+    "ModelList",
     "NetworkError",
     "Order",
     "OrderBook",
@@ -167,6 +170,7 @@ __all__ = [
     "on_trade",
     "run_forever",
     "signals",
+    "to_dataframe",
 ]
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -40,7 +40,7 @@ __all__ = [
     "run_forever",
 ]
 
-F = TypeVar("F", bound=Callable[..., Any])
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 _lock = threading.Lock()
 _manager: StreamManager | None = None
@@ -106,63 +106,63 @@ def run_forever() -> None:
     default_manager().run_forever()
 
 
-def on_ticker(*symbols: str) -> Callable[[F], F]:
+def on_ticker(*symbols: str) -> Callable[[_F], _F]:
     """:meth:`StreamManager.on_ticker` on the default manager."""
     return default_manager().on_ticker(*symbols)
 
 
-def on_mini_ticker(*symbols: str) -> Callable[[F], F]:
+def on_mini_ticker(*symbols: str) -> Callable[[_F], _F]:
     """:meth:`StreamManager.on_mini_ticker` on the default manager."""
     return default_manager().on_mini_ticker(*symbols)
 
 
-def on_book_ticker(*symbols: str) -> Callable[[F], F]:
+def on_book_ticker(*symbols: str) -> Callable[[_F], _F]:
     """:meth:`StreamManager.on_book_ticker` on the default manager."""
     return default_manager().on_book_ticker(*symbols)
 
 
-def on_trade(*symbols: str) -> Callable[[F], F]:
+def on_trade(*symbols: str) -> Callable[[_F], _F]:
     """:meth:`StreamManager.on_trade` on the default manager."""
     return default_manager().on_trade(*symbols)
 
 
-def on_agg_trade(*symbols: str) -> Callable[[F], F]:
+def on_agg_trade(*symbols: str) -> Callable[[_F], _F]:
     """:meth:`StreamManager.on_agg_trade` on the default manager."""
     return default_manager().on_agg_trade(*symbols)
 
 
-def on_kline(*symbols: str, interval: str | KlineInterval = "1m") -> Callable[[F], F]:
+def on_kline(*symbols: str, interval: str | KlineInterval = "1m") -> Callable[[_F], _F]:
     """:meth:`StreamManager.on_kline` on the default manager."""
     return default_manager().on_kline(*symbols, interval=interval)
 
 
 def on_depth(
     *symbols: str, levels: Literal[5, 10, 20] = 10, fast: bool = False
-) -> Callable[[F], F]:
+) -> Callable[[_F], _F]:
     """:meth:`StreamManager.on_depth` on the default manager."""
     return default_manager().on_depth(*symbols, levels=levels, fast=fast)
 
 
-def on_depth_update(*symbols: str, fast: bool = False) -> Callable[[F], F]:
+def on_depth_update(*symbols: str, fast: bool = False) -> Callable[[_F], _F]:
     """:meth:`StreamManager.on_depth_update` on the default manager."""
     return default_manager().on_depth_update(*symbols, fast=fast)
 
 
-def on_order_book(*symbols: str) -> Callable[[F], F]:
+def on_order_book(*symbols: str) -> Callable[[_F], _F]:
     """:meth:`StreamManager.on_order_book` on the default manager."""
     return default_manager().on_order_book(*symbols)
 
 
-def on_order_update(*symbols: str) -> Callable[[F], F]:
+def on_order_update(*symbols: str) -> Callable[[_F], _F]:
     """:meth:`StreamManager.on_order_update` on the default manager."""
     return default_manager().on_order_update(*symbols)
 
 
-def on_balance_update(*assets: str) -> Callable[[F], F]:
+def on_balance_update(*assets: str) -> Callable[[_F], _F]:
     """:meth:`StreamManager.on_balance_update` on the default manager."""
     return default_manager().on_balance_update(*assets)
 
 
-def on_account_update() -> Callable[[F], F]:
+def on_account_update() -> Callable[[_F], _F]:
     """:meth:`StreamManager.on_account_update` on the default manager."""
     return default_manager().on_account_update()

@@ -50,6 +50,8 @@ class Exchange(Protocol):
     stream_envelope: tuple[str, str]
     #: Payload key of the event time, used for receive lag (``None``: none).
     event_time_key: str | None
+    #: Timestamp units a stream connection may ask for -> milliseconds per unit.
+    time_units: Mapping[str, float]
 
     def environment(
         self,
@@ -75,8 +77,10 @@ class Exchange(Protocol):
     def parse_stream_name(self, name: str) -> StreamKey | None:
         """What a stream name carries, or ``None`` if cryptoex does not model it."""
 
-    def combined_url(self, base_url: str, streams: Sequence[str] = ()) -> str:
-        """URL of a multiplexed stream connection."""
+    def combined_url(
+        self, base_url: str, streams: Sequence[str] = (), time_unit: str = "MILLISECOND"
+    ) -> str:
+        """URL of a multiplexed stream connection, with timestamps in *time_unit*."""
 
     def control_message(
         self, method: str, request_id: int, params: Sequence[str] | None = None
@@ -129,8 +133,9 @@ class Exchange(Protocol):
     ) -> None:
         """Reject an order that breaks the symbol's filters."""
 
-    def stream_parsers(self) -> Mapping[str, Callable[..., Any]]:
-        """Payload -> model constructors by stream kind (the per-message hot path)."""
+    def stream_parsers(self, time_unit: str = "MILLISECOND") -> Mapping[str, Callable[..., Any]]:
+        """Payload -> model constructors by stream kind (the per-message hot path),
+        for payloads whose timestamps are in *time_unit*."""
 
     # --- REST (used by cryptoex.rest) ---------------------------------------------------
 

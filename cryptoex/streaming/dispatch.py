@@ -33,13 +33,12 @@ import orjson
 from blinker import ANY, NamedSignal, Signal
 
 from cryptoex import signals
-from cryptoex.streaming.stats import LagRing
+from cryptoex.streaming.stats import LAG_MASK, LagRing
 
 if TYPE_CHECKING:
     from cryptoex.streaming.connection import Connection
 
 __all__ = [
-    "Callback",
     "Handover",
     "LogThrottle",
     "Reporter",
@@ -148,35 +147,25 @@ def _name(fn: Any) -> str:
     return str(getattr(fn, "__qualname__", None) or repr(fn))
 
 
-class Callback:
-    """A user callback as the manager holds it: strongly (a lambda keeps
-    working), called with the model only. ``fn`` is what ``callback_error``
-    reports."""
+class UserCallback:
+    """A user-data callback (held strongly) with an optional filter on one
+    attribute of the event (``symbol`` for order updates, ``asset`` for
+    balance updates). ``fn`` is what ``callback_error`` reports."""
 
-    __slots__ = ("fn",)
+    __slots__ = ("attr", "fn", "values")
 
-    def __init__(self, fn: Callable[[Any], Any]) -> None:
+    def __init__(
+        self, fn: Callable[[Any], Any], attr: str | None, values: Iterable[str] = ()
+    ) -> None:
         self.fn = fn
+        self.attr = attr
+        self.values = frozenset(v.upper() for v in values)
 
     def __call__(self, event: Any) -> None:
         self.fn(event)
 
     def __repr__(self) -> str:
-        return f"<Callback {_name(self.fn)}>"
-
-
-class UserCallback(Callback):
-    """A user-data callback with an optional filter on one attribute of the
-    event (``symbol`` for order updates, ``asset`` for balance updates)."""
-
-    __slots__ = ("attr", "values")
-
-    def __init__(
-        self, fn: Callable[[Any], Any], attr: str | None, values: Iterable[str] = ()
-    ) -> None:
-        super().__init__(fn)
-        self.attr = attr
-        self.values = frozenset(v.upper() for v in values)
+        return f"<UserCallback {_name(self.fn)}>"
 
     def wants(self, event: Any) -> bool:
         """Whether *event* passes the filter."""
@@ -192,6 +181,8 @@ class Route:
     The mutable parts that the reader thread reads per message
     (``callbacks``, ``consumers``) are tuples replaced whole by other
     threads, so the reader never sees half a change and never takes a lock.
+    ``callbacks`` holds the user's functions themselves: held strongly (a
+    lambda keeps working), called with the model only, reported as they are.
     Counters are written by the owning reader thread only.
     """
 
@@ -243,7 +234,7 @@ class Route:
         self.event_time_key = event_time_key
         #: Milliseconds per unit of the payload's event time (0.001 for µs).
         self.time_scale = time_scale
-        self.callbacks: tuple[Callback, ...] = ()
+        self.callbacks: tuple[Callable[[Any], Any], ...] = ()
         self.consumers: tuple[StreamConsumer, ...] = ()
         self.conn: Connection | None = None
         self.handover: Handover | None = None
@@ -281,7 +272,13 @@ class Route:
         if key is not None:
             event_time = data.get(key)
             if event_time is not None:
-                self.lag.add(received * 1000.0 - event_time * self.time_scale)
+                # LagRing.add, inlined: this runs for every message.
+                lag = received * 1000.0 - event_time * self.time_scale
+                ring = self.lag
+                ring.samples[ring.count & LAG_MASK] = lag
+                ring.count += 1
+                if lag > ring.max:
+                    ring.max = lag
         self.latest = model
         for consumer in self.consumers:
             try:
@@ -293,7 +290,7 @@ class Route:
                 callback(model)
             except Exception as exc:
                 self.callback_errors += 1
-                self.reporter.callback_failed(callback.fn, exc, model, self.stream)
+                self.reporter.callback_failed(callback, exc, model, self.stream)
         signal = self.signal
         if signal.receivers:
             symbol = self.symbol

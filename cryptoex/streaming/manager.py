@@ -12,6 +12,7 @@ described in ``docs/threading.rst``.
 from __future__ import annotations
 
 import enum
+import functools
 import logging
 import random
 import threading
@@ -35,7 +36,6 @@ from cryptoex.exchanges import get_exchange
 from cryptoex.exchanges.base import Exchange
 from cryptoex.streaming.connection import Connection, Keepalive
 from cryptoex.streaming.dispatch import (
-    Callback,
     Reporter,
     Route,
     StreamConsumer,
@@ -60,7 +60,7 @@ __all__ = ["DEFAULT_HANDOVER_TIMEOUT", "StreamManager"]
 
 logger = logging.getLogger(__name__)
 
-F = TypeVar("F", bound=Callable[..., Any])
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 #: Longest a switch-over to a replacement socket may overlap the old one,
 #: seconds (streams quiet for that long switch when the old socket closes).
@@ -119,6 +119,9 @@ class StreamManager:
         connection is dropped and reconnected (also the handshake timeout).
     :param max_connection_age: seconds after which a connection is replaced
         (before Binance cuts it at 24 h); ``None`` disables it.
+    :param time_unit: unit of the exchange's timestamps on the wire:
+        ``"MILLISECOND"`` (default) or ``"MICROSECOND"`` (Binance's
+        ``timeUnit=MICROSECOND``: models then carry microsecond-exact times).
     :param exchange: exchange adapter, or its registered name.
     :raises ConfigurationError: for an invalid option (the message names it).
     """
@@ -135,6 +138,7 @@ class StreamManager:
         ping_interval: float = DEFAULT_PING_INTERVAL,
         silence_timeout: float = DEFAULT_SILENCE_TIMEOUT,
         max_connection_age: float | None = DEFAULT_MAX_CONNECTION_AGE,
+        time_unit: str = "MILLISECOND",
         exchange: str | Exchange = "binance",
     ) -> None:
         self._exchange: Exchange = get_exchange(exchange) if isinstance(exchange, str) else exchange
@@ -170,6 +174,12 @@ class StreamManager:
             _check_seconds("max_connection_age", max_connection_age, allow_zero=False)
         #: Seconds after which a connection is replaced, or ``None``.
         self.max_connection_age = None if max_connection_age is None else float(max_connection_age)
+        unit = time_unit.upper() if isinstance(time_unit, str) else time_unit
+        if unit not in self._exchange.time_units:
+            allowed = ", ".join(self._exchange.time_units)
+            raise ConfigurationError(f"time_unit must be one of {allowed}, got {time_unit!r}")
+        #: Unit of the exchange's timestamps on the wire.
+        self.time_unit: str = unit
         #: Longest overlap of a connection and its replacement, seconds.
         self.handover_timeout = DEFAULT_HANDOVER_TIMEOUT
         if self.max_connection_age is not None:
@@ -188,7 +198,7 @@ class StreamManager:
         self._parsers: Mapping[str, Callable[..., Any]] | None = None
         self._retained: dict[str, Any] = {}
         self._user_callbacks: dict[str, tuple[UserCallback, ...]] = {}
-        self._book_callbacks: dict[str, tuple[Callback, ...]] = {}
+        self._book_callbacks: dict[str, tuple[Callable[[Any], Any], ...]] = {}
         self._book_symbols: set[str] = set()
         self._book_keeper: BookKeeper | None = None
         self._user_streams: UserStreams | None = None
@@ -365,7 +375,7 @@ class StreamManager:
         interval: str | KlineInterval | None = None,
         levels: int | None = None,
         fast: bool = False,
-        callback: Callback | None = None,
+        callback: Callable[[Any], Any] | None = None,
         consumer: StreamConsumer | None = None,
     ) -> Subscription:
         stream = self._stream_name(kind, symbol, interval=interval, levels=levels, fast=fast)
@@ -381,7 +391,7 @@ class StreamManager:
                 route = self._make_route(stream)
                 self._routes[stream] = route
             route.subscribers += 1
-            if callback is not None and all(c.fn is not callback.fn for c in route.callbacks):
+            if callback is not None and all(c is not callback for c in route.callbacks):
                 route.callbacks = (*route.callbacks, callback)
             if consumer is not None:
                 route.consumers = (*route.consumers, consumer)
@@ -435,17 +445,13 @@ class StreamManager:
         if key is None:  # pragma: no cover - the adapter names only streams it parses
             raise ValidationError(f"cryptoex cannot parse stream {stream!r}", field="kind")
         if self._parsers is None:
-            self._parsers = self._exchange.stream_parsers()
+            self._parsers = self._exchange.stream_parsers(self.time_unit)
         parser = self._parsers[key.kind]
         symbol = key.symbol
-        parse: Callable[[Any], Any]
+        parse: Callable[[Any], Any] = parser
         if key.kind == "depth":
             # Partial-book payloads carry no symbol: the stream name does.
-            def parse(payload: Any) -> Any:
-                return parser(payload, symbol)
-
-        else:
-            parse = parser
+            parse = functools.partial(parser, symbol=symbol)
         return Route(
             stream,
             key.kind,
@@ -455,6 +461,7 @@ class StreamManager:
             self._reporter,
             self._exchange.event_identity(key.kind),
             event_time_key=self._exchange.event_time_key,
+            time_scale=self._exchange.time_units[self.time_unit],
         )
 
     def _release(self, stream: str) -> None:
@@ -707,22 +714,21 @@ class StreamManager:
 
     # -- decorators: market data -----------------------------------------------
 
-    def _market(self, kind: str, symbols: tuple[Any, ...], **params: Any) -> Callable[[F], F]:
+    def _market(self, kind: str, symbols: tuple[Any, ...], **params: Any) -> Callable[[_F], _F]:
         names = _symbols(f"on_{kind}", symbols, required=True)
         for name in names:  # validate now, before any function is given
             self._stream_name(kind, name, **params)
 
-        def register(fn: F) -> F:
+        def register(fn: _F) -> _F:
             _check_callable(f"on_{kind}", fn)
-            callback = Callback(fn)
             for name in names:
-                self._subscribe(kind, name, callback=callback, **params)
+                self._subscribe(kind, name, callback=fn, **params)
             return fn
 
         return register
 
-    def on_ticker(self, *symbols: str) -> Callable[[F], F]:
-        """Call the decorated function with each :class:`Ticker` of *symbols*.
+    def on_ticker(self, *symbols: str) -> Callable[[_F], _F]:
+        """Call the decorated function with each :class:`~cryptoex.Ticker` of *symbols*.
 
         Subscribes ``<symbol>@ticker`` for each symbol (now if running, at
         :meth:`start` otherwise) and returns the function unchanged, so
@@ -733,45 +739,45 @@ class StreamManager:
         """
         return self._market("ticker", symbols)
 
-    def on_mini_ticker(self, *symbols: str) -> Callable[[F], F]:
-        """Like :meth:`on_ticker`, for :class:`MiniTicker` (``@miniTicker``)."""
+    def on_mini_ticker(self, *symbols: str) -> Callable[[_F], _F]:
+        """Like :meth:`on_ticker`, for ``MiniTicker`` (``@miniTicker``)."""
         return self._market("mini_ticker", symbols)
 
-    def on_book_ticker(self, *symbols: str) -> Callable[[F], F]:
-        """Like :meth:`on_ticker`, for :class:`BookTicker` (``@bookTicker``)."""
+    def on_book_ticker(self, *symbols: str) -> Callable[[_F], _F]:
+        """Like :meth:`on_ticker`, for ``BookTicker`` (``@bookTicker``)."""
         return self._market("book_ticker", symbols)
 
-    def on_trade(self, *symbols: str) -> Callable[[F], F]:
-        """Like :meth:`on_ticker`, for each :class:`Trade` (``@trade``)."""
+    def on_trade(self, *symbols: str) -> Callable[[_F], _F]:
+        """Like :meth:`on_ticker`, for each :class:`~cryptoex.Trade` (``@trade``)."""
         return self._market("trade", symbols)
 
-    def on_agg_trade(self, *symbols: str) -> Callable[[F], F]:
-        """Like :meth:`on_ticker`, for each :class:`AggTrade` (``@aggTrade``)."""
+    def on_agg_trade(self, *symbols: str) -> Callable[[_F], _F]:
+        """Like :meth:`on_ticker`, for each ``AggTrade`` (``@aggTrade``)."""
         return self._market("agg_trade", symbols)
 
-    def on_kline(self, *symbols: str, interval: str | KlineInterval = "1m") -> Callable[[F], F]:
-        """Like :meth:`on_ticker`, for :class:`Kline` updates of *interval*
+    def on_kline(self, *symbols: str, interval: str | KlineInterval = "1m") -> Callable[[_F], _F]:
+        """Like :meth:`on_ticker`, for :class:`~cryptoex.Kline` updates of *interval*
         (``@kline_<interval>``; case-sensitive: ``"1m"`` minute, ``"1M"``
         month)."""
         return self._market("kline", symbols, interval=interval)
 
     def on_depth(
         self, *symbols: str, levels: Literal[5, 10, 20] = 10, fast: bool = False
-    ) -> Callable[[F], F]:
-        """Like :meth:`on_ticker`, for the partial book :class:`PartialDepth`
+    ) -> Callable[[_F], _F]:
+        """Like :meth:`on_ticker`, for the partial book :class:`~cryptoex.PartialDepth`
         (top *levels* of each side, every second, or 100 ms when *fast*)."""
         return self._market("depth", symbols, levels=levels, fast=fast)
 
-    def on_depth_update(self, *symbols: str, fast: bool = False) -> Callable[[F], F]:
-        """Like :meth:`on_ticker`, for each :class:`DepthUpdate` of the diff
+    def on_depth_update(self, *symbols: str, fast: bool = False) -> Callable[[_F], _F]:
+        """Like :meth:`on_ticker`, for each :class:`~cryptoex.DepthUpdate` of the diff
         stream (every second, or 100 ms when *fast*)."""
         return self._market("depth_update", symbols, fast=fast)
 
     # -- decorators: order books and user data ---------------------------------
 
-    def on_order_book(self, *symbols: str) -> Callable[[F], F]:
+    def on_order_book(self, *symbols: str) -> Callable[[_F], _F]:
         """Call the decorated function with the maintained local
-        :class:`OrderBook` of *symbols* after each applied update.
+        ``OrderBook`` of *symbols* after each applied update.
 
         Returns the function unchanged; the callback is held strongly.
 
@@ -779,14 +785,13 @@ class StreamManager:
         """
         names = _symbols("on_order_book", symbols, required=True)
 
-        def register(fn: F) -> F:
+        def register(fn: _F) -> _F:
             _check_callable("on_order_book", fn)
-            callback = Callback(fn)
             with self._lock:
                 for name in names:
                     current = self._book_callbacks.get(name, ())
-                    if all(c.fn is not fn for c in current):
-                        self._book_callbacks[name] = (*current, callback)
+                    if all(c is not fn for c in current):
+                        self._book_callbacks[name] = (*current, fn)
             for name in names:
                 self._want_order_book(name)
             return fn
@@ -806,11 +811,11 @@ class StreamManager:
             try:
                 callback(book)
             except Exception as exc:
-                self._reporter.callback_failed(callback.fn, exc, book, f"{symbol} order book")
+                self._reporter.callback_failed(callback, exc, book, f"{symbol} order book")
         self._send_isolated(signals.order_book, symbol, book, f"{symbol} order book")
 
-    def _user(self, kind: str, attr: str | None, values: tuple[str, ...]) -> Callable[[F], F]:
-        def register(fn: F) -> F:
+    def _user(self, kind: str, attr: str | None, values: tuple[str, ...]) -> Callable[[_F], _F]:
+        def register(fn: _F) -> _F:
             _check_callable(f"on_{kind}", fn)
             with self._lock:
                 current = self._user_callbacks.get(kind, ())
@@ -819,21 +824,21 @@ class StreamManager:
 
         return register
 
-    def on_order_update(self, *symbols: str) -> Callable[[F], F]:
-        """Call the decorated function with each :class:`OrderUpdate` of
+    def on_order_update(self, *symbols: str) -> Callable[[_F], _F]:
+        """Call the decorated function with each ``OrderUpdate`` of
         every user stream of this manager, only for *symbols* if given.
 
         Returns the function unchanged; the callback is held strongly.
         """
         return self._user("order_update", "symbol", _symbols("on_order_update", symbols))
 
-    def on_balance_update(self, *assets: str) -> Callable[[F], F]:
-        """Call the decorated function with each :class:`BalanceUpdate`,
+    def on_balance_update(self, *assets: str) -> Callable[[_F], _F]:
+        """Call the decorated function with each ``BalanceUpdate``,
         only for *assets* if given (``"USDT"``)."""
         return self._user("balance_update", "asset", _symbols("on_balance_update", assets))
 
-    def on_account_update(self) -> Callable[[F], F]:
-        """Call the decorated function with each :class:`AccountUpdate`
+    def on_account_update(self) -> Callable[[_F], _F]:
+        """Call the decorated function with each ``AccountUpdate``
         (balances after an execution)."""
         return self._user("account_update", None, ())
 

@@ -115,16 +115,17 @@ class Link:
         """The combined-stream URL with as many streams as fit in it."""
         exchange = self.manager._exchange
         base = self.manager.environment.ws_url
+        unit = self.manager.time_unit
         with self._lock:
             chosen: list[str] = []
             for stream in sorted(self.desired):
-                if len(exchange.combined_url(base, [*chosen, stream])) > MAX_URL_LENGTH:
+                if len(exchange.combined_url(base, [*chosen, stream], unit)) > MAX_URL_LENGTH:
                     break
                 chosen.append(stream)
             self.active = set(chosen)
             self._requests.clear()
             self._changed_at = None
-        return exchange.combined_url(base, chosen)
+        return exchange.combined_url(base, chosen, unit)
 
     def message_callback(self, conn: Connection) -> MessageCallback:
         """The hot path for this socket (see :func:`.dispatch.frame_handler`)."""

@@ -1,4 +1,4 @@
-"""Counters behind :meth:`StreamManager.stats` and the immutable snapshot it
+"""Counters behind :meth:`cryptoex.StreamManager.stats` and the immutable snapshot it
 returns.
 
 The live counters are plain attributes on the per-stream route and on each
@@ -17,18 +17,30 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timezone
 from typing import Any, Final
 
-__all__ = ["ConnectionStats", "LagRing", "Stats", "StreamStats", "wall_time"]
+__all__ = [
+    "LAG_MASK",
+    "LAG_SAMPLES",
+    "ConnectionStats",
+    "LagRing",
+    "Stats",
+    "StreamStats",
+    "wall_time",
+]
 
-#: Lag samples kept per stream and per connection for the percentiles.
+#: Lag samples kept per stream and per connection for the percentiles (a
+#: power of two: the ring index is ``count & LAG_MASK``).
 LAG_SAMPLES: Final = 1024
+LAG_MASK: Final = LAG_SAMPLES - 1
 
 
 class LagRing:
     """The last :data:`LAG_SAMPLES` receive-lag samples (milliseconds) and the
     largest ever seen.
 
-    ``add`` is called on the reader thread for every message that carries an
-    event time; it costs two stores and an increment.
+    The reader thread records a sample per message that carries an event
+    time: a store, an increment and a comparison (inlined in
+    :meth:`Route.deliver <cryptoex.streaming.dispatch.Route.deliver>`;
+    :meth:`add` does the same).
     """
 
     __slots__ = ("count", "max", "samples")
@@ -36,13 +48,14 @@ class LagRing:
     def __init__(self) -> None:
         self.samples: list[float] = [0.0] * LAG_SAMPLES
         self.count = 0
-        self.max: float | None = None
+        #: Largest sample ever (``-inf`` until the first).
+        self.max = float("-inf")
 
     def add(self, lag_ms: float) -> None:
         """Record one sample."""
-        self.samples[self.count % LAG_SAMPLES] = lag_ms
+        self.samples[self.count & LAG_MASK] = lag_ms
         self.count += 1
-        if self.max is None or lag_ms > self.max:
+        if lag_ms > self.max:
             self.max = lag_ms
 
     def recent(self, n: int = LAG_SAMPLES) -> list[float]:
@@ -50,7 +63,7 @@ class LagRing:
         count = min(self.count, LAG_SAMPLES)
         if count <= n:
             return self.samples[:count]
-        end = self.count % LAG_SAMPLES
+        end = self.count & LAG_MASK
         picked = self.samples[max(0, end - n) : end]
         if len(picked) < n:
             picked += self.samples[LAG_SAMPLES - (n - len(picked)) :]
@@ -64,8 +77,7 @@ class LagRing:
         samples: list[float] = []
         for ring in rings:
             samples.extend(ring.recent(per_ring))
-            if ring.max is not None and (out.max is None or ring.max > out.max):
-                out.max = ring.max
+            out.max = max(out.max, ring.max)
         samples = samples[-LAG_SAMPLES:]
         out.samples[: len(samples)] = samples
         out.count = len(samples)
@@ -77,7 +89,7 @@ class LagRing:
         if n == 0:
             return None, None, None
         ordered = sorted(self.samples[:n])
-        return _rank(ordered, 0.50), _rank(ordered, 0.99), self.max
+        return _rank(ordered, 0.50), _rank(ordered, 0.99), max(self.max, ordered[-1])
 
 
 def _rank(ordered: list[float], q: float) -> float:
@@ -190,7 +202,7 @@ class ConnectionStats(_Record):
 
 
 class Stats(Mapping[str, Any]):
-    """Snapshot returned by :meth:`StreamManager.stats`: a mapping keyed by
+    """Snapshot returned by :meth:`cryptoex.StreamManager.stats`: a mapping keyed by
     stream name (``"btcusdt@ticker"`` -> :class:`StreamStats`) and by
     connection name (``"cryptoex-ws-0"`` -> :class:`ConnectionStats`).
 

@@ -22,7 +22,7 @@ class StubExchange(BinanceSpot):
     """Binance, with payload -> dict "parsers" (for tests that never parse a
     real model)."""
 
-    def stream_parsers(self) -> Mapping[str, Callable[..., Any]]:
+    def stream_parsers(self, time_unit: str = "MILLISECOND") -> Mapping[str, Callable[..., Any]]:
         def parse(payload: Any, symbol: str | None = None) -> Any:
             return payload
 

@@ -3,9 +3,11 @@ replies, serverShutdown and per-kind event identity (dedupe key)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
-from cryptoex import ValidationError
+from cryptoex import ParseError, ValidationError
 from cryptoex.exchanges import get_exchange
 from cryptoex.exchanges.base import Exchange
 from cryptoex.exchanges.binance.streams import STREAM_KINDS, ControlReply
@@ -89,3 +91,41 @@ def test_every_stream_kind_has_an_identity() -> None:
         EXCHANGE.event_identity("blockTrade")
     with pytest.raises(KeyError):
         EXCHANGE.event_identity("trade")({"e": "trade"})
+
+
+def test_microsecond_time_unit_url_and_exact_parsers() -> None:
+    assert EXCHANGE.time_units == {"MILLISECOND": 1.0, "MICROSECOND": 0.001}
+    assert EXCHANGE.combined_url("ws://h", ["btcusdt@trade"], "MICROSECOND") == (
+        "ws://h/stream?streams=btcusdt@trade&timeUnit=MICROSECOND"
+    )
+    assert EXCHANGE.combined_url("ws://h/", [], "MICROSECOND") == (
+        "ws://h/stream?timeUnit=MICROSECOND"
+    )
+    assert (
+        EXCHANGE.combined_url("ws://h", ["btcusdt@trade"]) == "ws://h/stream?streams=btcusdt@trade"
+    )
+    with pytest.raises(ValidationError, match="time_unit"):
+        EXCHANGE.combined_url("ws://h", [], "NANOSECOND")
+    with pytest.raises(ValidationError, match="time_unit"):
+        EXCHANGE.stream_parsers("seconds")
+
+    micro = EXCHANGE.stream_parsers("MICROSECOND")
+    milli = EXCHANGE.stream_parsers()
+    assert set(micro) == set(milli)
+    assert EXCHANGE.stream_parsers("MICROSECOND") is micro, "built once"
+    trade = load_fixture("ws/trade.json")
+    as_us = dict(trade, E=trade["E"] * 1000 + 123, T=trade["T"] * 1000 + 456)
+    parsed = micro["trade"](as_us)
+    reference = milli["trade"](trade)
+    assert parsed.event_time - reference.event_time == timedelta(microseconds=123)
+    assert parsed.trade_time - reference.trade_time == timedelta(microseconds=456)
+    assert parsed.price == reference.price
+    kline = load_fixture("ws/kline.json")
+    kline_us = {**kline, "E": kline["E"] * 1000, "k": {**kline["k"]}}
+    kline_us["k"]["t"] *= 1000
+    kline_us["k"]["T"] *= 1000
+    assert micro["kline"](kline_us) == milli["kline"](kline)
+    depth = load_fixture("ws/depth_partial.json")
+    assert micro["depth"](depth, "BNBBTC") == milli["depth"](depth, "BNBBTC")
+    with pytest.raises(ParseError):
+        milli["trade"](as_us)  # microseconds read as milliseconds: past year 9999

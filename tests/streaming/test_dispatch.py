@@ -11,7 +11,7 @@ import pytest
 from blinker import Signal
 
 from cryptoex import ParseError, signals
-from cryptoex.streaming.dispatch import Callback, LogThrottle, Reporter, Route, UserCallback
+from cryptoex.streaming.dispatch import LogThrottle, Reporter, Route, UserCallback
 from tests.helpers import Recorder
 
 
@@ -43,7 +43,7 @@ def test_one_raising_callback_starves_nobody_and_is_reported(
     def broken(event: object) -> None:
         raise RuntimeError("boom")
 
-    route.callbacks = (Callback(first), Callback(broken), Callback(last))
+    route.callbacks = (first, broken, last)
     reports: list[dict[str, Any]] = []
 
     def errors(sender: object, **kwargs: Any) -> None:
@@ -99,7 +99,7 @@ def test_global_signal_receivers_called_one_by_one_with_blinker_semantics() -> N
 def test_parse_errors_are_counted_logged_and_never_fatal(caplog: pytest.LogCaptureFixture) -> None:
     route = make_route()
     seen = Recorder()
-    route.callbacks = (Callback(seen),)
+    route.callbacks = (seen,)
     with caplog.at_level(logging.WARNING, logger="cryptoex.streaming.dispatch"):
         route.deliver({"no": "id"}, 0.0)
         route.deliver({"id": 3}, 0.0)
@@ -147,7 +147,7 @@ def test_consumers_run_before_callbacks_and_in_isolation() -> None:
     route = make_route()
     broken, fine = Consumer(order, fail=True), Consumer(order)
     route.consumers = (broken, fine)
-    route.callbacks = (Callback(lambda e: order.append("callback")),)
+    route.callbacks = (lambda e: order.append("callback"),)
     route.deliver({"id": 1}, 0.0)
     assert order == ["consumer", "consumer", "callback"]
     route.notify_lost("dropped")
@@ -164,7 +164,7 @@ def test_user_callback_filters() -> None:
     assert not UserCallback(print, "symbol", ["ETHUSDT"]).wants(Event())
     assert UserCallback(print, "symbol", []).wants(Event())
     assert not UserCallback(print, "asset", ["BTC"]).wants(Event())
-    assert "print" in repr(Callback(print))
+    assert "print" in repr(UserCallback(print, None))
 
 
 def test_log_throttle_shows_the_first_failures_then_counts() -> None:

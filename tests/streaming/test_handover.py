@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cryptoex.streaming.dispatch import Callback, Handover, Reporter, Route
+from cryptoex.streaming.dispatch import Handover, Reporter, Route
 
 
 class Conn:
@@ -28,7 +28,7 @@ def make_route(delivered: list[int]) -> Route:
         lambda p: p["id"],
         event_time_key=None,
     )
-    route.callbacks = (Callback(delivered.append),)
+    route.callbacks = (delivered.append,)
     return route
 
 
@@ -112,7 +112,7 @@ def test_concurrent_sockets_never_deliver_concurrently_or_out_of_order() -> None
             busy.release()
 
     route = make_route([])
-    route.callbacks = (Callback(record),)
+    route.callbacks = (record,)
     old, new = Conn("old"), Conn("new")
     route.conn = old  # type: ignore[assignment]
     route.handover = Handover(old, new, lambda r: None)  # type: ignore[arg-type]

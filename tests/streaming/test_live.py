@@ -312,3 +312,19 @@ def test_backoff_resets_after_a_healthy_period(
     attempts = [e["attempt"] for e in events.reconnecting.events]
     assert attempts == [1, 1]
     assert FAST_BACKOFF.initial > 0
+
+
+def test_microsecond_timestamps_end_to_end(managers: Make, fakes: Fakes) -> None:
+    fake = fakes()
+    sm = managers(ws_url=fake.ws_url, time_unit="microsecond")
+    assert sm.time_unit == "MICROSECOND"
+    trades = Recorder()
+    sm.on_trade("BTCUSDT")(trades)
+    sm.start()
+    assert trades.wait(5)
+    assert "timeUnit=MICROSECOND" in stream_connections(fake)[0].path
+    stats = sm.stats()["btcusdt@trade"]
+    assert stats.parse_errors == 0, "microsecond timestamps parsed as such"
+    lag = stats.lag_ms_p50
+    assert lag is not None
+    assert -1000 < lag < 1000, "event time scaled as microseconds"

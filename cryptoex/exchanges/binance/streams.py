@@ -28,8 +28,10 @@ __all__ = [
     "MAX_CONTROL_MESSAGES_PER_SECOND",
     "MAX_STREAMS_PER_CONNECTION",
     "STREAM_KINDS",
+    "TIME_UNITS",
     "ControlReply",
     "StreamKey",
+    "check_time_unit",
     "combined_url",
     "control_message",
     "control_reply",
@@ -65,6 +67,9 @@ MAX_STREAMS_PER_CONNECTION: Final = 1024
 #: Binance disconnects a connection that sends more than 5 messages a second
 #: (pings, pongs and control messages all count).
 MAX_CONTROL_MESSAGES_PER_SECOND: Final = 5
+#: Timestamp units a stream connection can ask for, with milliseconds per
+#: unit (``timeUnit=MICROSECOND`` in the URL; milliseconds by default).
+TIME_UNITS: Final[Mapping[str, float]] = {"MILLISECOND": 1.0, "MICROSECOND": 0.001}
 #: Keys of the combined-stream envelope ``{"stream": name, "data": payload}``.
 ENVELOPE_KEYS: Final = ("stream", "data")
 #: Payload key of the event time (milliseconds, or microseconds with
@@ -153,17 +158,38 @@ def parse_stream_name(name: str) -> StreamKey | None:
     return None
 
 
-def combined_url(base_url: str, streams: Sequence[str] = ()) -> str:
+def combined_url(base_url: str, streams: Sequence[str] = (), time_unit: str = "MILLISECOND") -> str:
     """The combined-stream URL on *base_url* (``.../stream?streams=a/b``).
 
     Stream names are percent-encoded where needed (``+`` in the UTC+8 kline
     variant); with no streams the connection starts empty and is fed with
-    ``SUBSCRIBE``.
+    ``SUBSCRIBE``. ``time_unit="MICROSECOND"`` asks for microsecond
+    timestamps in every payload (``timeUnit=MICROSECOND``).
+
+    :raises ValidationError: for a time unit other than :data:`TIME_UNITS`.
     """
     url = base_url.rstrip("/") + "/stream"
+    query = []
     if streams:
-        url += "?streams=" + "/".join(quote(s, safe="@_!") for s in streams)
-    return url
+        query.append("streams=" + "/".join(quote(s, safe="@_!") for s in streams))
+    if check_time_unit(time_unit) != "MILLISECOND":
+        query.append(f"timeUnit={time_unit}")
+    return url + ("?" + "&".join(query) if query else "")
+
+
+def check_time_unit(time_unit: str) -> str:
+    """*time_unit* if it is one of :data:`TIME_UNITS`.
+
+    :raises ValidationError: otherwise, naming the allowed values.
+    """
+    if time_unit not in TIME_UNITS:
+        allowed = ", ".join(TIME_UNITS)
+        raise ValidationError(
+            f"time_unit={time_unit!r} is not valid; allowed values: {allowed}",
+            field="time_unit",
+            allowed=allowed,
+        )
+    return time_unit
 
 
 def control_message(method: str, request_id: int, params: Sequence[str] | None = None) -> str:

@@ -1,0 +1,377 @@
+"""Benchmark: messages per second through the whole streaming path, against a
+bare websocket-client receive loop, and latency to the callback.
+
+Run: ``python -m benchmarks.stream_throughput [--messages 100000]
+[--repeat 5] [--latency-seconds 5] [--rate 1000] [--profile]
+[--only throughput|latency|profile]``
+
+Against :class:`cryptoex.testing.FakeBinance` in this process, on one
+connection, using the sandbox's fastest push mode (``fb.flood``):
+
+1. **Throughput** for ``ticker``, ``trade``, ``bookTicker`` and ``depth20``:
+
+   * *bare*: a ``websocket.WebSocketApp`` on the same combined-stream URL
+     whose ``on_message`` only counts frames (websocket-client defaults);
+   * *cryptoex*: a :class:`~cryptoex.StreamManager` with one decorator
+     callback: frame -> ``orjson`` -> model -> dispatch -> callback;
+   * *cryptoex+signal*: the same, the callback connected to the blinker
+     signal (``signals.ticker.connect(fn, sender="BTCUSDT")``) instead;
+
+   each flooded with ``--messages`` messages; msgs/s counts from the first to
+   the last message received; rounds are interleaved, the best of
+   ``--repeat`` is kept, and the ratio to *bare* printed next to the target.
+   The sandbox formats and sends from threads of this same process, so
+   every figure includes its share of the GIL: the ratios compare like with
+   like, the absolute numbers are lower than a separate server would give.
+
+2. **Latency** at ``--rate`` messages per second (trades, sent one at a
+   time) with ``time_unit="MICROSECOND"``: p50/p99/p99.9 from the server
+   timestamp (the event time in the payload, stamped when the sandbox
+   formats the message, before its own sender thread writes it) to the
+   moment the callback runs. The sandbox's microsecond mode has millisecond
+   resolution, so the script makes its clock microsecond-exact for the run
+   (see :func:`microsecond_clock`); without that seam it falls back to the
+   time it asked the sandbox to send, an upper bound. The lag
+   :meth:`~cryptoex.StreamManager.stats` reports is printed too.
+
+3. ``--profile``: a cProfile of the per-message path (frame -> callback)
+   fed from memory, so the socket is left out: where the time goes.
+
+Prints figures; asserts nothing about time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import io
+import platform
+import pstats
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+import orjson
+import websocket
+
+from cryptoex import StreamManager, signals
+from cryptoex.streaming.dispatch import frame_handler
+from cryptoex.testing import FakeBinance
+
+STREAMS: dict[str, tuple[str, dict[str, Any], str, float]] = {
+    # kind, symbol, extra subscribe options, stream name, target ratio
+    "ticker": ("ticker", {}, "btcusdt@ticker", 0.65),
+    "trade": ("trade", {}, "btcusdt@trade", 0.70),
+    "bookTicker": ("book_ticker", {}, "btcusdt@bookTicker", 0.70),
+    "depth20": ("depth", {"levels": 20}, "btcusdt@depth20", 0.30),
+}
+SIGNALS = {
+    "ticker": signals.ticker,
+    "trade": signals.trade,
+    "book_ticker": signals.book_ticker,
+    "depth": signals.depth,
+}
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LONG = 60.0
+
+
+class Counter:
+    """Counts messages; records the first and last arrival; wakes at *target*."""
+
+    def __init__(self, target: int) -> None:
+        self.target = target
+        self.count = 0
+        self.first = 0.0
+        self.last = 0.0
+        self.done = threading.Event()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        now = time.perf_counter()
+        if self.count == 0:
+            self.first = now
+        self.count += 1
+        self.last = now
+        if self.count == self.target:
+            self.done.set()
+
+    def rate(self) -> float:
+        span = self.last - self.first
+        return (self.count - 1) / span if span > 0 else float("nan")
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = LONG) -> None:
+    deadline = time.monotonic() + timeout
+    pause = threading.Event()
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the sandbox did not get there in time")
+        pause.wait(0.005)
+
+
+def subscribed(fb: FakeBinance, stream: str) -> bool:
+    return any(stream in c.streams for c in fb.connections())
+
+
+def flood_and_count(fb: FakeBinance, stream: str, counter: Counter) -> float:
+    flooder = threading.Thread(target=fb.flood, args=(stream, counter.target), daemon=True)
+    flooder.start()
+    if not counter.done.wait(LONG):
+        raise TimeoutError(f"received {counter.count} of {counter.target} {stream} messages")
+    flooder.join(LONG)
+    return counter.rate()
+
+
+def bare(fb: FakeBinance, stream: str, count: int, skip_utf8: bool) -> float:
+    """websocket-client alone: receive and count."""
+    counter = Counter(count)
+    app = websocket.WebSocketApp(
+        f"{fb.ws_url}/stream?streams={stream}", on_message=lambda app, msg: counter()
+    )
+    runner = threading.Thread(
+        target=app.run_forever, kwargs={"skip_utf8_validation": skip_utf8}, daemon=True
+    )
+    runner.start()
+    try:
+        wait_for(lambda: subscribed(fb, stream))
+        return flood_and_count(fb, stream, counter)
+    finally:
+        app.close()
+        runner.join(LONG)
+        wait_for(lambda: not subscribed(fb, stream))
+
+
+def full_path(fb: FakeBinance, name: str, count: int, via_signal: bool) -> float:
+    """cryptoex: frame -> orjson -> model -> dispatch -> one callback."""
+    kind, options, stream, _ = STREAMS[name]
+    counter = Counter(count)
+    sm = StreamManager(ws_url=fb.ws_url)
+    signal = SIGNALS[kind]
+    if via_signal:
+        sm.subscribe(kind, "BTCUSDT", **options)
+        signal.connect(counter, sender="BTCUSDT")
+    else:
+        getattr(sm, f"on_{kind}")("BTCUSDT", **options)(counter)
+    sm.start()
+    try:
+        wait_for(lambda: subscribed(fb, stream))
+        rate = flood_and_count(fb, stream, counter)
+        stats = sm.stats()[stream]
+        if stats.messages < count or stats.parse_errors:
+            raise RuntimeError(f"the path lost messages: {stats}")
+        return rate
+    finally:
+        if via_signal:
+            signal.disconnect(counter, sender="BTCUSDT")
+        sm.stop()
+        wait_for(lambda: not subscribed(fb, stream))
+
+
+def throughput(fb: FakeBinance, count: int, repeat: int) -> None:
+    print(f"Throughput, one connection, {count:,} messages per round, best of {repeat}.")
+    print(
+        "Ratios are against the faster bare loop (skip_utf8_validation=True); the\n"
+        "default bare loop validates UTF-8 in pure Python, byte by byte."
+    )
+    print(
+        f"  {'stream':<11}{'bare':>9}{'bare,skip':>11}{'cryptoex':>10}{'ratio':>7}"
+        f"{'target':>8}{'+signal':>10}{'ratio':>7}"
+    )
+    for name, (_, _, stream, target) in STREAMS.items():
+        rounds: dict[str, list[float]] = {"validating": [], "bare": [], "ours": [], "signal": []}
+        for _ in range(repeat):
+            # Interleaved, so a burst of load elsewhere hits every variant alike.
+            rounds["validating"].append(bare(fb, stream, count, skip_utf8=False))
+            rounds["bare"].append(bare(fb, stream, count, skip_utf8=True))
+            rounds["ours"].append(full_path(fb, name, count, via_signal=False))
+            rounds["signal"].append(full_path(fb, name, count, via_signal=True))
+        validating, bare_rate, ours, signal = (max(v) for v in rounds.values())
+        verdict = "ok" if ours / bare_rate >= target else "MISSED"
+        print(
+            f"  {name:<11}{validating:>9,.0f}{bare_rate:>11,.0f}{ours:>10,.0f}"
+            f"{ours / bare_rate:>6.2f}x{target:>7.2f}x{signal:>10,.0f}"
+            f"{signal / bare_rate:>6.2f}x  {verdict}",
+            flush=True,
+        )
+
+
+def percentile(ordered: list[float], q: float) -> float:
+    index = min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def latency(fb: FakeBinance, rate: float, seconds: float) -> None:
+    total = int(rate * seconds)
+    arrivals: list[tuple[int, Any]] = []
+    read_at: list[float] = []
+    done = threading.Event()
+
+    def on_trade(trade: Any) -> None:
+        arrivals.append((time.time_ns(), trade))
+        # When the reader thread read this frame (stats' last_message_at).
+        read_at.append(route.last_wall or 0.0)
+        if len(arrivals) >= total:
+            done.set()
+
+    sm = StreamManager(ws_url=fb.ws_url, time_unit="MICROSECOND")
+    sm.on_trade("BTCUSDT")(on_trade)
+    route = sm._routes["btcusdt@trade"]
+    sm.start()
+    sent: list[int] = []
+    clock = microsecond_clock(fb)
+    try:
+        wait_for(lambda: subscribed(fb, "btcusdt@trade"))
+        interval = 1.0 / rate
+        pause = threading.Event()
+        start = time.perf_counter()
+        for i in range(total):
+            # Evenly spaced sends. A timed wait, never a spin: a spinning
+            # thread holds the GIL and the reader would wait for it (up to
+            # the 5 ms switch interval), which would be measured as latency.
+            ahead = start + i * interval - time.perf_counter()
+            if ahead > 0:
+                pause.wait(ahead)
+            sent.append(time.time_ns())
+            fb.flood("btcusdt@trade", 1)
+        done.wait(LONG)
+        lag = sm.stats()["btcusdt@trade"]
+    finally:
+        sm.stop()
+        if clock is not None:
+            del clock.now_ms  # back to the class's millisecond clock
+    if len(arrivals) != total:
+        print(f"  received {len(arrivals)} of {total} messages")
+        return
+    event_us = [(t.event_time - EPOCH) // _US for _, t in arrivals]
+    exact = any(e % 1000 for e in event_us)
+    if exact:
+        source = "the payload's event time (microseconds)"
+        lat = [(ns / 1000 - e) for (ns, _), e in zip(arrivals, event_us, strict=True)]
+    else:
+        source = (
+            "the time this script asked the sandbox to send (its event times have "
+            "millisecond resolution only); an upper bound"
+        )
+        lat = [(ns - s) / 1000 for (ns, _), s in zip(arrivals, sent, strict=True)]
+    lat.sort()
+    print(f"Latency at {rate:,.0f} msg/s, {total:,} trades, server timestamp -> callback:")
+    print(f"  timestamp source: {source}")
+    print(
+        f"  p50 {percentile(lat, 0.50):7.0f} µs   p99 {percentile(lat, 0.99):7.0f} µs"
+        f"   p99.9 {percentile(lat, 0.999):7.0f} µs   max {lat[-1]:7.0f} µs"
+        f"   (target p99 <= 300 µs: {'ok' if percentile(lat, 0.99) <= 300 else 'MISSED'})"
+    )
+    ours = sorted(ns / 1000 - r * 1e6 for (ns, _), r in zip(arrivals, read_at, strict=True))
+    print(
+        f"  of which in cryptoex (frame read -> callback): p50 {percentile(ours, 0.50):.0f} µs"
+        f"   p99 {percentile(ours, 0.99):.0f} µs   p99.9 {percentile(ours, 0.999):.0f} µs"
+    )
+    mean = statistics.fmean(lat)
+    print(f"  mean {mean:.0f} µs; stats() receive lag p50 {lag.lag_ms_p50:.3f} ms,", end=" ")
+    print(f"p99 {lag.lag_ms_p99:.3f} ms (payload time, its resolution)", flush=True)
+
+
+_US = datetime.resolution
+
+
+def microsecond_clock(fb: FakeBinance) -> Any:
+    """Make the sandbox stamp microsecond payloads to the microsecond.
+
+    FakeBinance's ``timeUnit=MICROSECOND`` payloads carry its millisecond
+    clock times 1000, which cannot time a 300 µs path. Its clock object is
+    shared by its whole server; for this measurement its ``now_ms`` returns
+    fractional milliseconds, which the flood templates format as exact
+    microseconds (``%d`` of ``ms * 1000``). Returns the patched clock (to
+    undo), or ``None`` for a sandbox without that seam: the script then
+    falls back to its own send timestamps.
+    """
+    clock = getattr(fb, "_clock", None)
+    if clock is None or not hasattr(clock, "offset_ms"):
+        return None
+    clock.now_ms = lambda: time.time_ns() / 1_000_000 + clock.offset_ms
+    return clock
+
+
+def profile(count: int) -> None:
+    """cProfile of frame -> orjson -> model -> dispatch -> callback, from memory."""
+    with FakeBinance(message_rate=0, symbols=["BTCUSDT"]) as fb:
+        frames: dict[str, bytes] = {}
+        captured = threading.Event()
+
+        def keep(app: Any, msg: bytes) -> None:
+            frames.setdefault(orjson.loads(msg)["stream"], msg)
+            if len(frames) == len(STREAMS):
+                captured.set()
+
+        app = websocket.WebSocketApp(
+            f"{fb.ws_url}/stream?streams=" + "/".join(s for _, _, s, _ in STREAMS.values()),
+            on_message=keep,
+        )
+        runner = threading.Thread(
+            target=app.run_forever, kwargs={"skip_utf8_validation": True}, daemon=True
+        )
+        runner.start()
+        wait_for(lambda: len(fb.connections()) == 1)
+        for _, _, stream, _ in STREAMS.values():
+            fb.flood(stream, 1)
+        captured.wait(LONG)
+        app.close()
+        runner.join(LONG)
+    for name, (kind, options, stream, _) in STREAMS.items():
+        sm = StreamManager()
+        counter = Counter(count)
+        getattr(sm, f"on_{kind}")("BTCUSDT", **options)(counter)
+        route = sm._routes[stream]
+        conn: Any = type("Conn", (), {"messages": 0, "name": "profile"})()
+        route.conn = conn
+        handle = frame_handler(conn, sm._routes, ("stream", "data"), lambda *a: None)
+        raw = frames[stream]
+        gc.collect()
+        started = time.perf_counter()
+        for _ in range(count):
+            handle(None, raw)
+        plain = (time.perf_counter() - started) / count * 1e6
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(count):
+            handle(None, raw)
+        profiler.disable()
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(8)
+        print(f"-- {name}: {plain:.2f} µs per message from memory (no socket); top by own time:")
+        lines = [ln for ln in out.getvalue().splitlines() if ln.strip()]
+        start = next(i for i, ln in enumerate(lines) if ln.lstrip().startswith("ncalls"))
+        print("\n".join(lines[start : start + 9]), flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--rate", type=float, default=1000.0)
+    parser.add_argument("--latency-seconds", type=float, default=5.0)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--only", choices=["throughput", "latency", "profile"])
+    args = parser.parse_args()
+    print(
+        f"Python {platform.python_version()} on {platform.machine()}, "
+        f"websocket-client {websocket.__version__}"
+    )
+    if args.only in (None, "throughput"):
+        with FakeBinance(message_rate=0, symbols=["BTCUSDT"]) as fb:
+            # Long-lived objects out of the collector's way, for every variant alike.
+            gc.collect()
+            gc.freeze()
+            throughput(fb, args.messages, args.repeat)
+    if args.only in (None, "latency"):
+        with FakeBinance(message_rate=0, symbols=["BTCUSDT"]) as fb:
+            latency(fb, args.rate, args.latency_seconds)
+    if args.profile or args.only == "profile":
+        profile(20_000)
+
+
+if __name__ == "__main__":
+    main()
