@@ -91,6 +91,7 @@ from cryptoex.rest.market import MarketClient
 from cryptoex.rest.user import UserClient
 from cryptoex.streaming import StreamManager, Subscription
 from cryptoex.streaming.orderbook import OrderBook
+from cryptoex.streaming.user_stream import UserStream
 
 __all__ = [
     "AccountInfo",
@@ -149,6 +150,7 @@ __all__ = [
     "TimestampError",
     "Trade",
     "UserClient",
+    "UserStream",
     "ValidationError",
     "__version__",
     "configure",
