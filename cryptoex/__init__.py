@@ -27,6 +27,7 @@ from cryptoex._default import (
     on_trade,
     run_forever,
 )
+from cryptoex._notebook import to_dataframe
 from cryptoex._version import __version__
 from cryptoex.config import Backoff
 from cryptoex.enums import (
@@ -85,10 +86,12 @@ from cryptoex.models import (
     Ticker,
     Trade,
 )
+from cryptoex.models._base import ModelList
 from cryptoex.rest.market import MarketClient
 from cryptoex.rest.user import UserClient
 from cryptoex.streaming import StreamManager, Subscription
 from cryptoex.streaming.orderbook import OrderBook
+from cryptoex.streaming.user_stream import UserStream
 
 __all__ = [
     "AccountInfo",
@@ -119,6 +122,7 @@ __all__ = [
     "ListStatusOrder",
     "MarketClient",
     "MiniTicker",
+    "ModelList",
     "NetworkError",
     "Order",
     "OrderBook",
@@ -146,6 +150,7 @@ __all__ = [
     "TimestampError",
     "Trade",
     "UserClient",
+    "UserStream",
     "ValidationError",
     "__version__",
     "configure",
@@ -165,6 +170,7 @@ __all__ = [
     "on_trade",
     "run_forever",
     "signals",
+    "to_dataframe",
 ]
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

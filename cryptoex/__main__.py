@@ -1,16 +1,13 @@
-"""``python -m cryptoex``: the command-line entry point."""
+"""``python -m cryptoex``: the command line (see :mod:`cryptoex.cli`).
+
+The ``cryptoex`` console script points here too (``cryptoex.__main__:main``).
+"""
 
 from __future__ import annotations
 
-import sys
+from cryptoex.cli import main
 
-
-def main(argv: list[str] | None = None) -> int:
-    """Run the command line (work in progress)."""
-    args = sys.argv[1:] if argv is None else argv
-    print(f"cryptoex: nothing to run yet for {args!r}")
-    return 0
-
+__all__ = ["main"]
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from cryptoex.exchanges.binance.endpoints import Endpoint, Environment
     from cryptoex.exchanges.binance.rest_api import RestCall
     from cryptoex.exchanges.binance.streams import ControlReply, StreamKey
+    from cryptoex.exchanges.binance.user_data import UserStreamEvent, WsApiReply
+    from cryptoex.models._base import Model
     from cryptoex.models.symbols import ExchangeInfo, RateLimit, SymbolInfo
 
 __all__ = ["Exchange"]
@@ -184,3 +186,18 @@ class Exchange(Protocol):
         recv_window: int | float | None = None,
     ) -> dict[str, object]:
         """Signed WebSocket API request parameters."""
+
+    # --- user data over the WebSocket API (used by cryptoex.streaming.user_stream) ----
+
+    def user_stream_subscribe(self, request_id: int, signed_params: Mapping[str, object]) -> str:
+        """The request frame subscribing an account's user data, with the
+        signed parameters of ``UserClient._sign_ws({})``."""
+
+    def user_stream_unsubscribe(self, request_id: int, subscription_id: int) -> str:
+        """The request frame ending one user-data subscription."""
+
+    def user_stream_message(self, message: Any) -> WsApiReply | UserStreamEvent | None:
+        """A decoded WebSocket API frame: an answer, an event, or ``None``."""
+
+    def parse_user_event(self, event: UserStreamEvent, account: str) -> tuple[str, Model] | None:
+        """``(kind, model)`` of a user-data event cryptoex delivers, else ``None``."""

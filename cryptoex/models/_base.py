@@ -22,7 +22,7 @@ import html
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, SupportsIndex, TypeVar, overload
 
 from dataclasses_json import DataClassJsonMixin, config, dataclass_json
 
@@ -30,7 +30,7 @@ from cryptoex._money import format_decimal, to_decimal
 from cryptoex._time import UTC, from_ms
 from cryptoex.errors import ValidationError
 
-__all__ = ["Model", "money", "optional_money", "optional_timestamp", "timestamp"]
+__all__ = ["Model", "ModelList", "money", "optional_money", "optional_timestamp", "timestamp"]
 
 
 def _encode_money(value: Decimal) -> str:
@@ -131,6 +131,90 @@ class Model(_JsonMixin):
         )
         title = html.escape(type(self).__name__)
         return f"<table><caption>{title}</caption><tbody>{rows}</tbody></table>"
+
+
+M = TypeVar("M", bound=Model)
+
+#: Rows a :class:`ModelList` shows in Jupyter before eliding the middle.
+HTML_MAX_ROWS = 60
+
+
+class ModelList(list[M]):
+    """A plain ``list`` of models that also renders as one table in Jupyter.
+
+    The REST clients return their lists as ``ModelList`` (``klines()``,
+    ``recent_trades()``, ``get_open_orders()``, ``get_balances()``...); it is
+    a ``list`` in every other respect (``==`` to a list with the same items,
+    same ``repr``). In a notebook its ``_repr_html_`` draws one row per model
+    and one column per field; long lists show their first and last
+    ``HTML_MAX_ROWS // 2`` rows. For analysis, turn it into a DataFrame with
+    :func:`cryptoex.to_dataframe`.
+    """
+
+    __slots__ = ()
+
+    @overload
+    def __getitem__(self, index: SupportsIndex) -> M: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> ModelList[M]: ...
+
+    def __getitem__(self, index: SupportsIndex | slice) -> M | ModelList[M]:
+        # A slice stays a ModelList, so ``klines[-10:]`` still renders as a table.
+        if isinstance(index, slice):
+            return ModelList(super().__getitem__(index))
+        return super().__getitem__(index)
+
+    def _repr_html_(self) -> str:
+        """Render the list as an HTML table: one row per model (Jupyter)."""
+        items = list(self)  # a snapshot: the list may grow on another thread
+        names: list[str] = []
+        kinds: list[str] = []
+        for item in items:
+            kind = type(item).__name__
+            if kind not in kinds:
+                kinds.append(kind)
+            for f in fields(item) if isinstance(item, Model) else ():
+                if f.name not in names:
+                    names.append(f.name)
+        caption = html.escape(f"{len(items)} x {', '.join(kinds) or 'model'}")
+        if not names:
+            return f"<table><caption>{caption}</caption><tbody></tbody></table>"
+        head = "".join(f"<th>{html.escape(n)}</th>" for n in names)
+        shown: list[tuple[int, Any]] = list(enumerate(items))
+        elided = 0
+        if len(items) > HTML_MAX_ROWS:
+            half = HTML_MAX_ROWS // 2
+            elided = len(items) - 2 * half
+            shown = shown[:half] + shown[-half:]
+        rows: list[str] = []
+        for position, (index, item) in enumerate(shown):
+            if elided and position == HTML_MAX_ROWS // 2:
+                rows.append(
+                    f"<tr><td colspan='{len(names) + 1}' style='text-align:center'>"
+                    f"... {elided} more rows ...</td></tr>"
+                )
+            cells = "".join(
+                f"<td style='text-align:right'>{html.escape(_cell(item, n))}</td>" for n in names
+            )
+            rows.append(f"<tr><th>{index}</th>{cells}</tr>")
+        return (
+            f"<table><caption>{caption}</caption><thead><tr><th></th>{head}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>"
+        )
+
+
+def _cell(item: Any, name: str) -> str:
+    """One table cell: empty for a field this model does not have; nested
+    models are summarised (``"2 x Fill"``) to keep rows one line high."""
+    if not hasattr(item, name):
+        return ""
+    value = getattr(item, name)
+    if value is None:
+        return ""
+    if isinstance(value, tuple) and value and all(isinstance(v, Model) for v in value):
+        return f"{len(value)} x {type(value[0]).__name__}"
+    return _display(value)
 
 
 def _display(value: Any) -> str:

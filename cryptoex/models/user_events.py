@@ -84,6 +84,11 @@ class OrderUpdate(Model):
     expiry_reason: str | None = None
     #: Set when self-trade prevention expired the order.
     prevented_match_id: int | None = None
+    #: ``True`` when the exchange's own event was lost while the user-data
+    #: stream was down and cryptoex rebuilt this one from REST answers after
+    #: the reconnect (see the user-data docs: ``execution_id`` is then 0 and
+    #: the times are those REST reports).
+    synthetic: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -98,6 +103,9 @@ class BalanceUpdate(Model):
     event_time: datetime = timestamp()
     #: When the change was cleared.
     clear_time: datetime = timestamp()
+    #: Always ``False``: a missed deposit or withdrawal is not rebuilt (its
+    #: new balance arrives as a synthetic :class:`AccountUpdate`).
+    synthetic: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -110,6 +118,9 @@ class AccountUpdate(Model):
     #: Time of the account's last update.
     last_update_time: datetime = timestamp()
     balances: tuple[Balance, ...] = ()
+    #: ``True`` when cryptoex built it from a REST account snapshot after a
+    #: reconnect: the balances that changed while the stream was down.
+    synthetic: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -13,7 +13,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, TypeVar
 
 from cryptoex._time import from_ms, to_ms
 from cryptoex.config import DEFAULT_TIMEOUT, Backoff
@@ -27,6 +27,7 @@ from cryptoex.errors import (
 )
 from cryptoex.exchanges import get_exchange
 from cryptoex.models import Kline, PartialDepth, Ticker, Trade
+from cryptoex.models._base import ModelList
 from cryptoex.models.symbols import ExchangeInfo, SymbolInfo
 from cryptoex.rest import validation as check
 from cryptoex.rest.cache import DEFAULT_EXCHANGE_INFO_TTL, ExchangeInfoCache, info_cache_for
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
     from cryptoex.rest.ratelimit import Budget
 
 __all__ = ["DEFAULT_QUERY_RETRIES", "MarketClient"]
+
+_Client = TypeVar("_Client", bound="MarketClient")
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +114,8 @@ class MarketClient:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(rest_url={self.rest_url!r})"
 
-    def __enter__(self) -> MarketClient:
+    def __enter__(self: _Client) -> _Client:
+        # Typed so that `with UserClient(...) as client:` is a UserClient.
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -206,7 +210,7 @@ class MarketClient:
         trades: list[Trade] = self._exchange.parse_rest(
             "recent_trades", answer.payload, symbol=name
         )
-        return trades
+        return ModelList(trades)
 
     def klines(
         self,
@@ -255,8 +259,8 @@ class MarketClient:
             return rows
 
         if start_ms is None:
-            return self._klines_backwards(fetch, end_ms, wanted or 500, page_size)
-        result: list[Kline] = []
+            return ModelList(self._klines_backwards(fetch, end_ms, wanted or 500, page_size))
+        result: list[Kline] = ModelList()
         cursor = start_ms
         while wanted is None or len(result) < wanted:
             size = page_size if wanted is None else min(page_size, wanted - len(result))

@@ -44,6 +44,7 @@ from cryptoex.errors import (
     ValidationError,
 )
 from cryptoex.models import AccountInfo, Balance, Fill, Order
+from cryptoex.models._base import ModelList
 from cryptoex.rest import validation as check
 from cryptoex.rest.cache import DEFAULT_EXCHANGE_INFO_TTL
 from cryptoex.rest.clock import ServerClock
@@ -396,9 +397,9 @@ class UserClient(MarketClient):
             answer = self._signed_call(call, retries=CANCEL_RETRIES)
         except OrderNotFoundError:
             # The exchange answers "Unknown order sent." when nothing is open.
-            return []
+            return ModelList()
         orders: list[Order] = self._exchange.parse_rest("cancel_all_orders", answer.payload)
-        return orders
+        return ModelList(orders)
 
     def get_order(
         self, symbol: str, order_id: int | None = None, client_order_id: str | None = None
@@ -433,7 +434,7 @@ class UserClient(MarketClient):
         name = None if symbol is None else check.check_symbol(symbol)
         answer = self._signed_call(self._exchange.rest_call("open_orders", symbol=name))
         orders: list[Order] = self._exchange.parse_rest("open_orders", answer.payload)
-        return orders
+        return ModelList(orders)
 
     def get_orders(
         self,
@@ -456,8 +457,8 @@ class UserClient(MarketClient):
         end_ms = check.check_time(end, "end")
         check.check_range(start_ms, end_ms)
         wanted = check.check_limit(limit)
-        return self._history(
-            "all_orders", name, start_ms, end_ms, wanted, cursor_arg="from_order_id"
+        return ModelList(
+            self._history("all_orders", name, start_ms, end_ms, wanted, cursor_arg="from_order_id")
         )
 
     def get_trades(
@@ -485,8 +486,10 @@ class UserClient(MarketClient):
                 self._exchange.rest_call("my_trades", symbol=name, order_id=oid)
             )
             fills: list[Fill] = self._exchange.parse_rest("my_trades", answer.payload)
-            return fills[-wanted:] if wanted is not None else fills
-        return self._history("my_trades", name, start_ms, end_ms, wanted, cursor_arg="from_id")
+            return ModelList(fills[-wanted:] if wanted is not None else fills)
+        return ModelList(
+            self._history("my_trades", name, start_ms, end_ms, wanted, cursor_arg="from_id")
+        )
 
     def get_account(self) -> AccountInfo:
         """The account: permissions, commissions and every balance
@@ -507,7 +510,7 @@ class UserClient(MarketClient):
         balances = list(account.balances)
         if not include_zero:
             balances = [b for b in balances if b.free or b.locked]
-        return balances
+        return ModelList(balances)
 
     def get_balance(self, asset: str) -> Balance:
         """The balance of one asset; a zero balance when the account has none

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from types import TracebackType
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from cryptoex import signals
 from cryptoex.config import (
@@ -51,6 +51,10 @@ from cryptoex.streaming.stats import (
     wall_time,
 )
 from cryptoex.streaming.subscriptions import SlotTable, Subscription
+from cryptoex.streaming.user_stream import DEFAULT_SUBSCRIBE_TIMEOUT, UserStream, UserStreams
+
+if TYPE_CHECKING:
+    from cryptoex.rest.user import UserClient
 
 __all__ = ["DEFAULT_HANDOVER_TIMEOUT", "StreamManager"]
 
@@ -197,6 +201,7 @@ class StreamManager:
         self._book_callbacks: dict[str, tuple[Callable[[Any], Any], ...]] = {}
         self._book_symbols: set[str] = set()
         self._book_keeper: BookKeeper | None = None
+        self._user_streams: UserStreams | None = None
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -259,6 +264,7 @@ class StreamManager:
             slots = list(self._slots.values())
             connections = list(self._connections)
             keeper = self._book_keeper
+            users = self._user_streams
         if first:
             logger.info("stopping stream manager")
             self._stopped.set()
@@ -268,6 +274,8 @@ class StreamManager:
                 slot.close()
             for conn in connections:
                 conn.stop()
+            if users is not None:
+                users.stop()
             self._keepalive.stop()
         me = threading.current_thread()
         threads: list[threading.Thread] = []
@@ -284,6 +292,8 @@ class StreamManager:
             books_thread = keeper.join(deadline - time.monotonic())
             if books_thread is not None:
                 threads.append(books_thread)
+        if users is not None:
+            threads.extend(users.join(deadline - time.monotonic()))
         alive = [t.name for t in threads if t.is_alive() and t is not me]
         if alive:
             logger.warning("threads still running after stop(): %s", ", ".join(alive))
@@ -572,6 +582,58 @@ class StreamManager:
                 self._book_keeper = BookKeeper(self)
             keeper = self._book_keeper
         return keeper.book(name, limit)
+
+    # -- user data -------------------------------------------------------------
+
+    def subscribe_user(
+        self,
+        client: UserClient,
+        *,
+        timeout: float = DEFAULT_SUBSCRIBE_TIMEOUT,
+        refill: bool = True,
+    ) -> UserStream:
+        """Subscribe *client*'s account to its user-data stream (order,
+        balance and account updates) over the exchange's WebSocket API.
+
+        Blocks until the exchange confirmed the subscription. Events go to
+        the returned :class:`UserStream`'s decorators (this account only),
+        to this manager's ``on_order_update``/``on_balance_update``/
+        ``on_account_update`` and to :mod:`cryptoex.signals` (sender = the
+        account label). Several accounts share WebSocket API connections
+        (one subscription per account per connection, as the exchange
+        allows); subscribing the same client again returns another handle
+        on the same subscription. Works before :meth:`start` too (the
+        connection opens at once).
+
+        After every reconnect, ``eventStreamTerminated`` or
+        ``serverShutdown`` the subscription is made again (with backoff)
+        and the gap is closed from REST: what changed meanwhile is delivered
+        as events marked ``synthetic=True`` before any newer event (see
+        ``docs/user_data.rst`` for the ordering guarantees).
+
+        :param client: the account's :class:`~cryptoex.UserClient`; its
+            ``ws_api_url`` is used (the manager's ``ws_api_url`` when the
+            client only has its deployment's default).
+        :param timeout: seconds to wait for the confirmation.
+        :param refill: read open orders and balances now and close every
+            gap from REST (weight: about 100 now and per gap, plus 20 per
+            symbol and 4-5 per changed order); ``False`` loses events sent
+            while disconnected.
+        :raises AuthenticationError: the exchange refused the key or the
+            signature.
+        :raises ExchangeError: the exchange refused the subscription.
+        :raises NetworkError: no confirmation within *timeout*.
+        :raises RuntimeError: if the manager is stopping or stopped.
+        """
+        with self._lock:
+            if self._state in (_State.STOPPING, _State.STOPPED):
+                raise RuntimeError(
+                    f"cannot subscribe user data: the StreamManager is {self._state.value}"
+                )
+            if self._user_streams is None:
+                self._user_streams = UserStreams(self)
+            service = self._user_streams
+        return service.subscribe(client, timeout=timeout, refill=refill)
 
     # -- reading ---------------------------------------------------------------
 

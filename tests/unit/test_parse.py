@@ -587,6 +587,8 @@ EXECUTION_REPORT = {
     "self_trade_prevention_mode": F(k("V"), "ostr"),
     "expiry_reason": F(k("eR"), "ostr"),
     "prevented_match_id": F(k("v"), "oint"),
+    # Set only on events cryptoex rebuilds after a user-stream gap.
+    "synthetic": F(None, "const", value=False),
 }
 BALANCE_UPDATE = {
     "account": F(None, "const", value=ACCOUNT_LABEL),
@@ -594,6 +596,7 @@ BALANCE_UPDATE = {
     "delta": F(k("d"), "dec"),
     "event_time": F(k("E"), "ms"),
     "clear_time": F(k("T"), "ms"),
+    "synthetic": F(None, "const", value=False),
 }
 ACCOUNT_UPDATE = {
     "account": F(None, "const", value=ACCOUNT_LABEL),
@@ -606,6 +609,7 @@ ACCOUNT_UPDATE = {
             Balance(b["a"], Decimal(b["f"]), Decimal(b["l"])) for b in raw["B"]
         ),
     ),
+    "synthetic": F(None, "const", value=False),
 }
 EXTERNAL_LOCK_UPDATE = {
     "account": F(None, "const", value=ACCOUNT_LABEL),

@@ -9,6 +9,7 @@
 * :mod:`.limits` — rate-limit response headers
 * :mod:`.rest_api` — REST operations -> endpoint + wire parameters, client order ids
 * :mod:`.rest_parse` — REST answers -> models
+* :mod:`.user_data` — user-data subscription requests and frames (WebSocket API)
 """
 
 from __future__ import annotations
@@ -32,10 +33,13 @@ from cryptoex.exchanges.binance import (
     rest_api,
     signing,
     streams,
+    user_data,
 )
 from cryptoex.exchanges.binance.endpoints import Endpoint, Environment
 from cryptoex.exchanges.binance.rest_api import RestCall
 from cryptoex.exchanges.binance.streams import ControlReply, StreamKey
+from cryptoex.exchanges.binance.user_data import UserStreamEvent, WsApiReply
+from cryptoex.models._base import Model
 from cryptoex.models.symbols import ExchangeInfo, RateLimit, SymbolInfo
 
 __all__ = ["BINANCE_SPOT", "BinanceSpot"]
@@ -280,6 +284,24 @@ class BinanceSpot:
         if time_unit == "MICROSECOND":
             return _microsecond_parsers(module)
         return parsers
+
+    # --- user data over the WebSocket API -------------------------------------------
+
+    def user_stream_subscribe(self, request_id: int, signed_params: Mapping[str, object]) -> str:
+        """See :func:`.user_data.subscribe_request`."""
+        return user_data.subscribe_request(request_id, signed_params)
+
+    def user_stream_unsubscribe(self, request_id: int, subscription_id: int) -> str:
+        """See :func:`.user_data.unsubscribe_request`."""
+        return user_data.unsubscribe_request(request_id, subscription_id)
+
+    def user_stream_message(self, message: Any) -> WsApiReply | UserStreamEvent | None:
+        """See :func:`.user_data.classify`."""
+        return user_data.classify(message)
+
+    def parse_user_event(self, event: UserStreamEvent, account: str) -> tuple[str, Model] | None:
+        """See :func:`.user_data.parse_event`."""
+        return user_data.parse_event(event, account)
 
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=timezone.utc)

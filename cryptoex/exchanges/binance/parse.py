@@ -1350,6 +1350,7 @@ def parse_execution_report(d: Mapping[str, Any], account: str) -> OrderUpdate:
             cancel_client_order_id,
             _optional_str(d.get("eR")),  # expiry_reason
             None if prevented_match_id is None else _int(prevented_match_id),
+            False,  # synthetic
         )
     except _FAILURES as exc:
         raise _error("execution_report", exc, d) from exc
@@ -1369,6 +1370,7 @@ def parse_balance_update(d: Mapping[str, Any], account: str) -> BalanceUpdate:
             _decimals(d["d"])[0],  # delta
             from_ms(_int(d["E"])),  # event_time
             from_ms(_int(d["T"])),  # clear_time
+            False,  # synthetic
         )
     except _FAILURES as exc:
         raise _error("balance_update", exc, d) from exc
@@ -1391,6 +1393,7 @@ def parse_account_update(d: Mapping[str, Any], account: str) -> AccountUpdate:
             from_ms(_int(d["E"])),  # event_time
             from_ms(_int(d["u"])),  # last_update_time
             tuple(balances),
+            False,  # synthetic
         )
     except _FAILURES as exc:
         raise _error("account_update", exc, d) from exc

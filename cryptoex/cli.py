@@ -1,0 +1,671 @@
+"""The ``cryptoex`` command line (also ``python -m cryptoex``).
+
+Commands: ``demo`` (streaming and trading against an in-process sandbox),
+``stream`` (live models of one stream kind), ``book`` (a live local order
+book), ``account`` (balances and open orders), ``sandbox`` (run FakeBinance
+standalone). Every command that
+connects takes ``--testnet``, ``--sandbox`` or explicit ``--ws-url`` /
+``--rest-url`` / ``--ws-api-url``; API keys come only from the environment
+(``BINANCE_API_KEY``, ``BINANCE_API_SECRET``), never from the command line,
+where they would land in shell history and process listings.
+
+Callbacks run on the library's connection threads; they only put models on a
+bounded queue. The main thread prints them, counts them and stops the
+manager, so output never interleaves and Ctrl-C or a closed pipe stops
+everything cleanly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import logging
+import os
+import queue
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from cryptoex import signals
+from cryptoex._console import Screen, clock, describe, json_line, num
+from cryptoex._version import __version__
+from cryptoex.errors import ConfigurationError, CryptoExError
+from cryptoex.exchanges.binance.endpoints import env_testnet
+from cryptoex.rest.user import UserClient
+from cryptoex.streaming.manager import StreamManager
+from cryptoex.streaming.orderbook import OrderBook
+
+__all__ = ["SANDBOX_HINT", "CommandError", "main"]
+
+logger = logging.getLogger(__name__)
+
+#: What to run when the sandbox's websocket server is missing (quoted: the
+#: brackets are special to zsh and other shells).
+SANDBOX_HINT = 'pip install "cryptoex[sandbox]"'
+
+#: Stream kinds of ``cryptoex stream`` (``-`` is accepted for ``_``).
+STREAM_KINDS = (
+    "ticker",
+    "mini_ticker",
+    "book_ticker",
+    "trade",
+    "agg_trade",
+    "kline",
+    "depth",
+    "depth_update",
+)
+#: Models waiting to be printed; beyond this (output slower than the
+#: stream) new ones are dropped and counted, never silently.
+QUEUE_SIZE = 10_000
+#: Main-loop wake-up interval, seconds: how quickly Ctrl-C, --duration and
+#: a stopped manager are noticed.
+TICK = 0.2
+
+
+#: Options someone might try for credentials; refused with an explanation.
+_KEY_FLAGS = frozenset(
+    ("--api-key", "--api_key", "--api-secret", "--api_secret", "--key", "--secret", "--apikey")
+)
+
+
+class CommandError(CryptoExError):
+    """A command cannot run as asked (the message says what to do)."""
+
+
+# -- connection options -----------------------------------------------------------------
+
+
+def _add_connection_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "where to connect (default: Binance; BINANCE_TESTNET=1 selects the testnet)"
+    )
+    group.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="start a local FakeBinance in this process and use it (no network, no keys)",
+    )
+    group.add_argument("--testnet", action="store_true", help="use the Binance Spot Testnet")
+    group.add_argument("--ws-url", help="stream base URL, e.g. ws://127.0.0.1:PORT")
+    group.add_argument("--rest-url", help="REST base URL, e.g. http://127.0.0.1:PORT")
+    group.add_argument(
+        "--ws-api-url", help="WebSocket API URL (user data), e.g. ws://127.0.0.1:PORT/ws-api/v3"
+    )
+
+
+def _add_run_options(parser: argparse.ArgumentParser, what: str) -> None:
+    group = parser.add_argument_group("output and stopping")
+    group.add_argument(
+        "--json", action="store_true", help=f"one JSON object per line ({what}), for piping"
+    )
+    group.add_argument("--count", type=_positive_int, help=f"stop after N {what}")
+    group.add_argument("--duration", type=_positive_float, help="stop after SECONDS")
+    group.add_argument("-q", "--quiet", action="store_true", help="no connection status on stderr")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
+    return value
+
+
+def require_sandbox() -> None:
+    """Check the sandbox's optional dependency before starting one.
+
+    :raises CommandError: ``websockets`` is missing; the message says how to
+        install it.
+    """
+    if importlib.util.find_spec("websockets") is None:
+        raise CommandError(
+            f"the sandbox needs the 'websockets' package, an optional extra: {SANDBOX_HINT}"
+        )
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a command connects: URL options for the library, and the
+    sandbox's credentials when it runs one."""
+
+    options: dict[str, Any]
+    label: str
+    api_key: str | None = None
+    api_secret: str | None = None
+
+    def user_client(self, **options: Any) -> UserClient:
+        """A client for the sandbox's account, or from ``BINANCE_API_KEY`` /
+        ``BINANCE_API_SECRET``.
+
+        :raises ConfigurationError: a variable is missing (named).
+        """
+        rest = {k: v for k, v in self.options.items() if k in ("testnet", "rest_url", "ws_api_url")}
+        if self.api_key is not None and self.api_secret is not None:
+            return UserClient(self.api_key, self.api_secret, **rest, **options)
+        return UserClient.from_env(**rest, **options)
+
+
+@contextlib.contextmanager
+def connect(args: argparse.Namespace) -> Iterator[Target]:
+    """Resolve the connection options; start (and finally stop) a sandbox for
+    ``--sandbox``."""
+    explicit = {
+        key: getattr(args, key)
+        for key in ("ws_url", "rest_url", "ws_api_url")
+        if getattr(args, key, None)
+    }
+    if args.sandbox:
+        if explicit or args.testnet:
+            raise CommandError("--sandbox picks its own URLs: drop --testnet and --*-url")
+        require_sandbox()
+        from cryptoex.testing import FakeBinance
+
+        with FakeBinance() as fake:
+            yield Target(
+                {"ws_url": fake.ws_url, "rest_url": fake.rest_url, "ws_api_url": fake.ws_api_url},
+                f"the local sandbox ({fake.rest_url})",
+                fake.api_key,
+                fake.api_secret,
+            )
+        return
+    testnet = bool(args.testnet) or env_testnet()
+    label = "Binance Spot Testnet" if testnet else "Binance"
+    if explicit:
+        label = ", ".join(f"{v}" for v in explicit.values())
+    yield Target({"testnet": testnet, **explicit}, label)
+
+
+# -- the main loop shared by the streaming commands -----------------------------------------
+
+
+class Feed:
+    """Hands models from callbacks (any thread) to the printing thread.
+
+    Bounded: when output is slower than the stream the newest models are
+    dropped and counted (reported at the end), so memory stays flat.
+    """
+
+    def __init__(self, size: int = QUEUE_SIZE) -> None:
+        self._queue: queue.Queue[tuple[str, Any]] = queue.Queue(size)
+        self._lock = threading.Lock()
+        #: Models dropped because the queue was full.
+        self.dropped = 0
+
+    def put(self, kind: str, model: Any) -> None:
+        """Queue *model* (never blocks a connection thread)."""
+        try:
+            self._queue.put_nowait((kind, model))
+        except queue.Full:
+            with self._lock:
+                self.dropped += 1
+
+    def callback(self, kind: str) -> Callable[[Any], None]:
+        """A callback queuing every model it receives as *kind*."""
+
+        def receive(model: Any) -> None:
+            self.put(kind, model)
+
+        return receive
+
+    def get(self, timeout: float) -> tuple[str, Any] | None:
+        """The next model, or ``None`` after *timeout* seconds."""
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+
+class Status:
+    """Connection status lines on stderr, from the manager's lifecycle
+    signals: what a user of a silent terminal needs (connecting, dropped,
+    retrying, and a hint when nothing connects)."""
+
+    def __init__(self, manager: StreamManager, err: TextIO, *, quiet: bool) -> None:
+        self._manager = manager
+        self._err = err
+        self._quiet = quiet
+        self._lock = threading.Lock()
+        self._hinted = False
+        self._closing = False
+
+    def __enter__(self) -> Status:
+        if not self._quiet:
+            signals.connected.connect(self._connected, sender=self._manager, weak=False)
+            signals.disconnected.connect(self._disconnected, sender=self._manager, weak=False)
+            signals.reconnecting.connect(self._reconnecting, sender=self._manager, weak=False)
+        return self
+
+    def closing(self) -> None:
+        """The command is ending: its own disconnects are not news."""
+        self._closing = True
+
+    def __exit__(self, *exc: object) -> None:
+        for signal, receiver in (
+            (signals.connected, self._connected),
+            (signals.disconnected, self._disconnected),
+            (signals.reconnecting, self._reconnecting),
+        ):
+            signal.disconnect(receiver, sender=self._manager)
+
+    def say(self, text: str) -> None:
+        """One status line on stderr (none with ``--quiet``)."""
+        if self._quiet:
+            return
+        with self._lock, contextlib.suppress(OSError, ValueError):
+            self._err.write(f"cryptoex: {text}\n")
+            self._err.flush()
+
+    def _connected(self, sender: Any, **kw: Any) -> None:
+        self.say(f"connected ({kw.get('connection')})")
+
+    def _disconnected(self, sender: Any, **kw: Any) -> None:
+        if self._closing:
+            return
+        self.say(f"disconnected ({kw.get('connection')}): {kw.get('reason')}")
+
+    def _reconnecting(self, sender: Any, **kw: Any) -> None:
+        # The library's own warning (shown on stderr) says why and when; add
+        # the hint a new user needs once it is clear nothing connects.
+        if not self._hinted and (kw.get("attempt") or 0) >= 2:
+            self._hinted = True
+            self.say("no connection yet; offline? try --sandbox (a local exchange)")
+
+
+def pump(
+    feed: Feed,
+    render: Callable[[str, Any], str | None],
+    out: TextIO,
+    *,
+    count: int | None,
+    duration: float | None,
+    running: Callable[[], bool] = lambda: True,
+) -> int:
+    """Print what *feed* delivers until *count* lines, *duration* seconds,
+    Ctrl-C, a closed pipe, or *running* turning false.
+
+    :returns: the number of lines printed.
+    """
+    deadline = None if duration is None else time.monotonic() + duration
+    shown = 0
+    while count is None or shown < count:
+        wait = TICK
+        if deadline is not None:
+            wait = min(wait, deadline - time.monotonic())
+            if wait <= 0:
+                break
+        item = feed.get(wait)
+        if item is None:
+            if not running():
+                break
+            continue
+        text = render(*item)
+        if text is None:
+            continue
+        out.write(text + "\n")
+        out.flush()
+        shown += 1
+    return shown
+
+
+# -- commands -----------------------------------------------------------------------
+
+
+def _kind(text: str) -> str:
+    kind = text.strip().lower().replace("-", "_")
+    if kind not in STREAM_KINDS:
+        raise argparse.ArgumentTypeError(
+            f"unknown stream kind {text!r}; choose from {', '.join(STREAM_KINDS)}"
+        )
+    return kind
+
+
+def cmd_stream(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``cryptoex stream KIND SYMBOL...``."""
+    params: dict[str, Any] = {}
+    if args.kind == "kline":
+        params["interval"] = args.interval
+    if args.kind == "depth":
+        params["levels"] = args.levels
+    if args.kind in ("depth", "depth_update") and args.fast:
+        params["fast"] = True
+    render: Callable[[str, Any], str | None] = (
+        (lambda kind, model: json_line(model)) if args.json else describe
+    )
+    feed = Feed()
+    with connect(args) as target:
+        manager = StreamManager(**target.options)
+        status = Status(manager, err, quiet=args.quiet)
+        decorator = getattr(manager, f"on_{args.kind}")
+        decorator(*args.symbols, **params)(feed.callback(args.kind))
+        names = ", ".join(s.upper() for s in args.symbols)
+        status.say(f"streaming {args.kind} of {names} from {target.label}")
+        # Ctrl-C is a normal way to stop: the with blocks clean up, exit 0.
+        with status, manager, contextlib.suppress(KeyboardInterrupt):
+            try:
+                pump(feed, render, out, count=args.count, duration=args.duration)
+            finally:
+                status.closing()
+    if feed.dropped:
+        status.say(f"{feed.dropped} models were dropped: output could not keep up")
+    return 0
+
+
+def book_lines(book: OrderBook, depth: int, source: str) -> list[str]:
+    """The terminal table of a local order book: *depth* levels a side."""
+    view = book.snapshot(depth)
+    state = "in sync" if book.is_synced else "syncing"
+    lines = [
+        f"{book.symbol} local order book from {source}: {state}, update id {view.last_update_id}",
+        f"{'BID QTY':>16} {'BID':>16} | {'ASK':<16} {'ASK QTY':<16}",
+    ]
+    for i in range(max(len(view.bids), len(view.asks))):
+        bid = view.bids[i] if i < len(view.bids) else None
+        ask = view.asks[i] if i < len(view.asks) else None
+        lines.append(
+            f"{num(bid.quantity) if bid else '':>16} {num(bid.price) if bid else '':>16} |"
+            f" {num(ask.price) if ask else '':<16} {num(ask.quantity) if ask else '':<16}"
+        )
+    lines.append(
+        f"spread {num(book.spread())}  mid {num(book.mid_price())}  {len(book)} levels held"
+    )
+    return lines
+
+
+def book_line(book: OrderBook) -> str:
+    """One line per applied update (piped output)."""
+    view = book.snapshot(1)
+    bid = f"{num(view.bids[0].quantity)} @ {num(view.bids[0].price)}" if view.bids else "-"
+    ask = f"{num(view.asks[0].quantity)} @ {num(view.asks[0].price)}" if view.asks else "-"
+    state = "in sync" if book.is_synced else "syncing"
+    return (
+        f"{clock(None)}  {book.symbol:<9} bid {bid:<24} ask {ask:<24}"
+        f" spread {num(book.spread())}  update {view.last_update_id} ({state})"
+    )
+
+
+def cmd_book(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``cryptoex book SYMBOL``: a live local order book."""
+    changed = threading.Event()
+    screen = Screen(out, live=None if not args.json else False)
+    with connect(args) as target:
+        manager = StreamManager(**target.options)
+        status = Status(manager, err, quiet=args.quiet)
+        book = manager.order_book(args.symbol, limit=args.limit)
+        # The callback only flags the change; the main thread reads the book
+        # (reads are consistent snapshots) at its own pace.
+        manager.on_order_book(book.symbol)(lambda _book: changed.set())
+        status.say(f"keeping the {book.symbol} order book from {target.label}")
+        deadline = None if args.duration is None else time.monotonic() + args.duration
+        shown = 0
+        with status, manager, contextlib.suppress(KeyboardInterrupt):
+            try:
+                while args.count is None or shown < args.count:
+                    wait = TICK if deadline is None else min(TICK, deadline - time.monotonic())
+                    if wait <= 0:
+                        break
+                    if not changed.wait(wait) or not book.is_synced:
+                        continue
+                    changed.clear()
+                    shown += 1
+                    if args.json:
+                        screen.line(json_line(book.snapshot(args.depth)))
+                    elif screen.live:
+                        screen.frame(book_lines(book, args.depth, target.label))
+                    else:
+                        screen.line(book_line(book))
+            finally:
+                status.closing()
+    return 0
+
+
+def cmd_account(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``cryptoex account``: balances and open orders (keys from the environment)."""
+    with connect(args) as target:
+        try:
+            client = target.user_client()
+        except ConfigurationError as exc:
+            raise ConfigurationError(
+                f"{exc}. Export BINANCE_API_KEY and BINANCE_API_SECRET (keys are never "
+                "taken from the command line), or try --sandbox"
+            ) from None
+        try:
+            balances = client.get_balances()
+            orders = client.get_open_orders()
+        finally:
+            client.close()
+        if args.json:
+            for item in (*balances, *orders):
+                out.write(json_line(item) + "\n")
+            out.flush()
+            return 0
+        out.write(f"{client.account} on {target.label}\n")
+        out.write(f"{'ASSET':<8} {'FREE':>20} {'LOCKED':>20}\n")
+        for b in balances:
+            out.write(f"{b.asset:<8} {num(b.free):>20} {num(b.locked):>20}\n")
+        out.write(f"{len(orders)} open order(s)\n")
+        for o in orders:
+            side = o.side.value if o.side is not None else "?"
+            kind = o.type.value if o.type is not None else "?"
+            out.write(
+                f"  {o.symbol} {side} {kind} {num(o.quantity)}"
+                f" @ {num(o.price)}  order {o.order_id} ({o.client_order_id})\n"
+            )
+        out.flush()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``cryptoex demo``."""
+    from cryptoex import demo
+
+    symbols = [s for part in args.symbols for s in part.replace(",", " ").split()]
+    return demo.run(
+        duration=args.duration,
+        symbols=symbols or list(demo.DEFAULT_SYMBOLS),
+        seed=args.seed,
+        out=out,
+        live=False if args.plain else None,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``cryptoex`` command."""
+    parser = argparse.ArgumentParser(
+        prog="cryptoex",
+        description=(
+            "cryptoex: Binance market data and trading from the command line. "
+            "Start with 'cryptoex demo' (no network, no keys)."
+        ),
+        epilog=(
+            "API keys are read from BINANCE_API_KEY and BINANCE_API_SECRET only, never "
+            "from the command line. Docs: docs/quickstart.rst and docs/cli.rst."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"cryptoex {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="log to stderr (-vv: debug)"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = commands.add_parser(
+        "demo",
+        help="live streaming and trading against a local sandbox (no network, no keys)",
+        description=(
+            "Start FakeBinance on 127.0.0.1, stream tickers and trades, place, fill and "
+            "cancel orders, show the user-data events, then stop by itself."
+        ),
+    )
+    demo.add_argument(
+        "--duration", type=_positive_float, default=12.0, help="seconds to run (default 12)"
+    )
+    demo.add_argument(
+        "--symbols",
+        nargs="+",
+        default=[],
+        metavar="SYMBOL",
+        help="markets to show (default BTCUSDT ETHUSDT BNBUSDT; also ETHBTC, PEPEUSDT)",
+    )
+    demo.add_argument("--seed", type=int, default=7, help="sandbox market seed (default 7)")
+    demo.add_argument(
+        "--plain", action="store_true", help="plain lines even on a terminal (no live table)"
+    )
+    demo.set_defaults(handler=cmd_demo)
+
+    stream = commands.add_parser(
+        "stream",
+        help="print live models of one stream kind",
+        description="Print each model of a market-data stream as it arrives.",
+        epilog="Example: cryptoex stream ticker BTCUSDT ETHUSDT --sandbox --count 5",
+    )
+    stream.add_argument("kind", type=_kind, help=f"one of: {', '.join(STREAM_KINDS)}")
+    stream.add_argument("symbols", nargs="+", metavar="SYMBOL", help="e.g. BTCUSDT")
+    stream.add_argument("--interval", default="1m", help="kline interval (default 1m)")
+    stream.add_argument(
+        "--levels", type=int, choices=(5, 10, 20), default=10, help="depth levels (default 10)"
+    )
+    stream.add_argument("--fast", action="store_true", help="100 ms depth streams")
+    _add_connection_options(stream)
+    _add_run_options(stream, "models")
+    stream.set_defaults(handler=cmd_stream)
+
+    book = commands.add_parser(
+        "book",
+        help="a live local order book (diff stream + REST snapshot, kept in sync)",
+        description=(
+            "Keep a local order book by Binance's procedure and show its top levels: "
+            "a table redrawn in place on a terminal, one line per update when piped."
+        ),
+        epilog="Example: cryptoex book BTCUSDT --sandbox --depth 5",
+    )
+    book.add_argument("symbol", metavar="SYMBOL", help="e.g. BTCUSDT")
+    book.add_argument(
+        "--depth", type=_positive_int, default=10, help="levels a side to show (default 10)"
+    )
+    book.add_argument(
+        "--limit", type=_positive_int, default=5000, help="snapshot depth, 1-5000 (default 5000)"
+    )
+    _add_connection_options(book)
+    _add_run_options(book, "updates")
+    book.set_defaults(handler=cmd_book)
+
+    account = commands.add_parser(
+        "account",
+        help="balances and open orders (keys from the environment)",
+        description=(
+            "Show the account's non-zero balances and open orders. Keys come from "
+            "BINANCE_API_KEY and BINANCE_API_SECRET (with --sandbox: the sandbox's)."
+        ),
+    )
+    _add_connection_options(account)
+    account.add_argument("--json", action="store_true", help="one JSON object per line")
+    account.set_defaults(handler=cmd_account)
+
+    commands.add_parser(
+        "sandbox",
+        help="run FakeBinance standalone until Ctrl-C (same as python -m cryptoex.testing)",
+        add_help=False,
+    )
+    return parser
+
+
+@contextlib.contextmanager
+def _logging(verbosity: int, quiet: bool, err: TextIO) -> Iterator[None]:
+    """Show the library's warnings on stderr while a command runs (a
+    reconnect and its reason are news on a command line); ``-v`` adds INFO,
+    ``-vv`` DEBUG, ``-q`` leaves only errors. Removed afterwards, so calling
+    :func:`main` in-process leaves logging as it was."""
+    level = logging.ERROR if quiet else logging.WARNING
+    if verbosity:
+        level = logging.DEBUG if verbosity > 1 else logging.INFO
+    handler = logging.StreamHandler(err)
+    if verbosity:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    else:
+        handler.setFormatter(logging.Formatter("cryptoex: %(levelname)s: %(message)s"))
+    handler.setLevel(level)
+    root = logging.getLogger("cryptoex")
+    previous = root.level
+    root.addHandler(handler)
+    root.setLevel(min(level, previous) if previous else level)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous)
+
+
+def main(
+    argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
+    """Run the ``cryptoex`` command line.
+
+    :param argv: the arguments (default ``sys.argv[1:]``).
+    :param out: where results go (default ``sys.stdout``).
+    :param err: where status and errors go (default ``sys.stderr``).
+    :returns: the exit status: 0 on success (also after Ctrl-C), 1 when the
+        command failed, 2 for a usage error.
+    """
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    out = out if out is not None else sys.stdout
+    err = err if err is not None else sys.stderr
+    if args_list[:1] == ["sandbox"]:
+        try:
+            require_sandbox()
+        except CommandError as exc:
+            err.write(f"cryptoex: error: {exc}\n")
+            return 1
+        from cryptoex.testing.__main__ import main as sandbox_main
+
+        return sandbox_main(args_list[1:])
+    secret_flags = [a for a in args_list if a.split("=", 1)[0].lower() in _KEY_FLAGS]
+    if secret_flags:
+        # Refuse before argparse, whose "unrecognized arguments" message
+        # would echo the value, a credential, back to the terminal and logs.
+        err.write(
+            "cryptoex: error: API keys are read from the environment only "
+            "(BINANCE_API_KEY, BINANCE_API_SECRET), never from the command line\n"
+        )
+        return 2
+    parser = build_parser()
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as exc:  # --help, --version, usage errors
+        return int(exc.code) if isinstance(exc.code, int) else 2
+    if args.command is None:
+        parser.print_help(out)
+        out.write("\nNew here? Run: python -m cryptoex demo\n")
+        return 2
+    try:
+        with _logging(args.verbose, getattr(args, "quiet", False), err):
+            result: int = args.handler(args, out, err)
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly. Point stdout at
+        # devnull so the interpreter's final flush does not complain.
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, out.fileno())
+        return 0
+    except ConfigurationError as exc:
+        err.write(f"cryptoex: error: {exc}\n")
+        return 2
+    except CryptoExError as exc:
+        err.write(f"cryptoex: error: {exc}\n")
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    return result
