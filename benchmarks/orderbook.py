@@ -114,7 +114,9 @@ def build(levels: int, diffs: int, diff_size: int, seed: int) -> tuple[dict[str,
                     changes[candidate] = f"1{fmt_qty(rng)[1:]}"
                     insort(side, candidate)
                     members.add(candidate)
-            payload[key] = [[fmt_price(p), q] for p, q in changes.items()]
+            # Best first, as the exchange sends them (bids descending).
+            ordered = sorted(changes.items(), reverse=is_bid)
+            payload[key] = [[fmt_price(p), q] for p, q in ordered]
         update_id += len(payload["b"]) + len(payload["a"])
         payload["u"] = update_id
         events.append(orjson.dumps(payload))
