@@ -292,6 +292,8 @@ class _User:
         self.gap_generation += 1
 
     def _deliver(self, kind: str, event: Any) -> None:
+        if not self.active:
+            return  # unsubscribed: nobody is listening any more
         if not self.ledger.accept(kind, event):
             return  # delivered already (or older than what was delivered)
         self.events += 1
@@ -434,9 +436,14 @@ class _Link:
             self.conn.reconnect("serverShutdown")
             return
         with self._lock:
-            user = self.by_subscription.get(event.subscription_id)  # type: ignore[arg-type]
-            if user is not None and event.kind == "terminated":
-                del self.by_subscription[event.subscription_id]  # type: ignore[arg-type]
+            sub_id = event.subscription_id
+            if sub_id is None and len(self.by_subscription) == 1:
+                # Binance names the subscription on every event; a server that
+                # does not, with one subscription here, can mean only that one.
+                (sub_id,) = self.by_subscription
+            user = self.by_subscription.get(sub_id) if sub_id is not None else None
+            if user is not None and sub_id is not None and event.kind == "terminated":
+                del self.by_subscription[sub_id]
                 user.subscription_id = None
         if user is None:
             logger.debug(
