@@ -609,7 +609,7 @@ class StreamManager:
         ``serverShutdown`` the subscription is made again (with backoff)
         and the gap is closed from REST: what changed meanwhile is delivered
         as events marked ``synthetic=True`` before any newer event (see
-        ``docs/user_data.rst`` for the ordering guarantees).
+        :doc:`/user_data` for the ordering guarantees).
 
         :param client: the account's :class:`~cryptoex.UserClient`; its
             ``ws_api_url`` is used (the manager's ``ws_api_url`` when the
