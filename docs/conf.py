@@ -28,6 +28,7 @@ nitpick_ignore_regex = [
     (r"py:.*", r"(requests|urllib3|blinker|websocket|websockets|pandas|pytest|_pytest)(\..*)?"),
     (r"py:class", r"(Decimal|datetime|timedelta|Path|NamedSignal|Signal|F|T|_E|_F|_T|P)"),
     (r"py:class", r"cryptoex\..*\._.*"),
+    (r"py:class", r"_\w+"),  # private names, unqualified in annotations
     (r"py:class", r"cryptoex\.enums\.LenientStrEnum"),
     (r"py:obj", r"cryptoex\..*\._.*"),
     (r"py:class", r"(Any|Callable|Iterator|Iterable|Sequence|Mapping|Literal|Self|NoReturn)"),

@@ -397,7 +397,7 @@ class StreamManager:
                 route.consumers = (*route.consumers, consumer)
             slot: Slot | None = None
             if new:
-                index, _ = self._table.place(stream)
+                index, _ = self._table.place(stream, prefer=self._still_carried(stream))
                 if self._state is _State.RUNNING:
                     slot = self._slots.setdefault(index, Slot(self, index))
             if slot is not None:
@@ -410,6 +410,15 @@ class StreamManager:
         if consumer is not None:
             release = lambda: self._detach(stream, consumer)  # noqa: E731
         return Subscription(self, stream, route.kind, route.symbol, on_release=release)
+
+    def _still_carried(self, stream: str) -> int | None:
+        """The slot whose socket still carries *stream* (its UNSUBSCRIBE not
+        sent yet): subscribing again there just cancels the unsubscribe, and
+        no event is lost between two sockets. Called under the lock."""
+        for index, slot in self._slots.items():
+            if any(link.carries(stream) for link in slot.links()):
+                return index
+        return None
 
     def _stream_name(
         self,
@@ -600,7 +609,7 @@ class StreamManager:
         ``serverShutdown`` the subscription is made again (with backoff)
         and the gap is closed from REST: what changed meanwhile is delivered
         as events marked ``synthetic=True`` before any newer event (see
-        ``docs/user_data.rst`` for the ordering guarantees).
+        :doc:`/user_data` for the ordering guarantees).
 
         :param client: the account's :class:`~cryptoex.UserClient`; its
             ``ws_api_url`` is used (the manager's ``ws_api_url`` when the
@@ -704,6 +713,7 @@ class StreamManager:
                 failed_attempts=conn.failed_attempts,
                 control_messages=link.control_messages,
                 unknown_messages=link.unknown_messages,
+                unrouted=link.unrouted,
                 parse_errors=link.parse_errors,
                 connected_at=wall_time(conn.opened_wall) if conn.is_open else None,
                 lag_ms_p50=p50,

@@ -79,7 +79,7 @@ MAX_BUFFERED_UPDATES: Final = 10_000
 #: Seconds a book waits for the first diff event on an open stream before it
 #: fetches the snapshot anyway (a quiet market sends no diffs; the first
 #: event after such a snapshot still proves continuity, or triggers a resync).
-QUIET_SYNC_AFTER: Final = 3.0
+QUIET_SYNC_AFTER: Final = 1.0
 #: Levels shown by :meth:`OrderBook._repr_html_`.
 HTML_LEVELS: Final = 10
 #: Longest wait of the sync thread when nothing is due, seconds.

@@ -104,6 +104,11 @@ class Link:
             self.desired.discard(stream)
         self.manager._keepalive.wake()
 
+    def carries(self, stream: str) -> bool:
+        """Whether the server still has *stream* on this socket."""
+        with self._lock:
+            return stream in self.active
+
     def restore_on_open(self, streams: set[str]) -> None:
         """Tell these streams' consumers "restored" when the socket opens."""
         with self._lock:

@@ -189,6 +189,8 @@ class ConnectionStats(_Record):
     control_messages: int
     #: Frames that were not a stream event nor a control reply (counted, logged).
     unknown_messages: int
+    #: Events of streams unsubscribed a moment before (expected, not an error).
+    unrouted: int
     #: Frames that were not valid JSON (counted, logged).
     parse_errors: int
     #: When the current socket opened (aware UTC), or ``None``.

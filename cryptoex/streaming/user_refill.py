@@ -109,8 +109,12 @@ class Ledger:
                     order.status, order.executed_quantity or _ZERO, set()
                 )
                 self._symbols.add(order.symbol)
-            if account is not None and self._balances is None:
-                self._balances = {b.asset: (b.free, b.locked) for b in account.balances}
+            if account is not None:
+                if self._balances is None:
+                    self._balances = {}
+                for b in account.balances:
+                    # An asset a live event reported already keeps that value.
+                    self._balances.setdefault(b.asset, (b.free, b.locked))
 
     def accept(self, kind: str, event: Any) -> bool:
         """Record *event* and say whether it is news (deliver it) or a

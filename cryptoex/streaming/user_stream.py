@@ -68,7 +68,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-F = TypeVar("F", bound=Callable[..., Any])
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 #: Seconds :meth:`StreamManager.subscribe_user` waits for the exchange's
 #: confirmation.
@@ -109,8 +109,8 @@ class UserStream:
             print(update.account, update.status, update.last_filled_quantity)
     """
 
-    def __init__(self, service: UserStreams, user: _User) -> None:
-        self._service = service
+    def __init__(self, user: _User) -> None:
+        self._service = user.service
         self._user = user
         self._lock = threading.Lock()
         self._callbacks: dict[str, tuple[UserCallback, ...]] = {}
@@ -137,8 +137,8 @@ class UserStream:
         while reconnecting or resubscribing)."""
         return self._active and self._user.subscription_id is not None
 
-    def _register(self, kind: str, attr: str | None, values: tuple[str, ...]) -> Callable[[F], F]:
-        def register(fn: F) -> F:
+    def _register(self, kind: str, attr: str | None, values: tuple[str, ...]) -> Callable[[_F], _F]:
+        def register(fn: _F) -> _F:
             if not callable(fn):
                 raise TypeError(f"on_{kind}(...) decorates a callable, got {fn!r}")
             with self._lock:
@@ -148,7 +148,7 @@ class UserStream:
 
         return register
 
-    def on_order_update(self, *symbols: str) -> Callable[[F], F]:
+    def on_order_update(self, *symbols: str) -> Callable[[_F], _F]:
         """Call the decorated function with each :class:`~cryptoex.OrderUpdate`
         of this account, only for *symbols* if given. Returns the function
         unchanged; the callback is held strongly.
@@ -157,13 +157,13 @@ class UserStream:
         """
         return self._register("order_update", "symbol", _names("on_order_update", symbols))
 
-    def on_balance_update(self, *assets: str) -> Callable[[F], F]:
+    def on_balance_update(self, *assets: str) -> Callable[[_F], _F]:
         """Call the decorated function with each
         :class:`~cryptoex.BalanceUpdate` of this account, only for *assets*
         if given."""
         return self._register("balance_update", "asset", _names("on_balance_update", assets))
 
-    def on_account_update(self) -> Callable[[F], F]:
+    def on_account_update(self) -> Callable[[_F], _F]:
         """Call the decorated function with each
         :class:`~cryptoex.AccountUpdate` of this account."""
         return self._register("account_update", None, ())
@@ -292,6 +292,8 @@ class _User:
         self.gap_generation += 1
 
     def _deliver(self, kind: str, event: Any) -> None:
+        if not self.active:
+            return  # unsubscribed: nobody is listening any more
         if not self.ledger.accept(kind, event):
             return  # delivered already (or older than what was delivered)
         self.events += 1
@@ -434,9 +436,14 @@ class _Link:
             self.conn.reconnect("serverShutdown")
             return
         with self._lock:
-            user = self.by_subscription.get(event.subscription_id)  # type: ignore[arg-type]
-            if user is not None and event.kind == "terminated":
-                del self.by_subscription[event.subscription_id]  # type: ignore[arg-type]
+            sub_id = event.subscription_id
+            if sub_id is None and len(self.by_subscription) == 1:
+                # Binance names the subscription on every event; a server that
+                # does not, with one subscription here, can mean only that one.
+                (sub_id,) = self.by_subscription
+            user = self.by_subscription.get(sub_id) if sub_id is not None else None
+            if user is not None and sub_id is not None and event.kind == "terminated":
+                del self.by_subscription[sub_id]
                 user.subscription_id = None
         if user is None:
             logger.debug(
@@ -538,7 +545,7 @@ class UserStreams:
             raise user.error
 
     def _handle(self, user: _User) -> UserStream:
-        handle = UserStream(self, user)
+        handle = UserStream(user)
         with self._cond:
             user.handles = (*user.handles, handle)
         return handle

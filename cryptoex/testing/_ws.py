@@ -15,6 +15,7 @@ import inspect
 import itertools
 import logging
 import queue
+import re
 import socket
 import struct
 import threading
@@ -49,6 +50,36 @@ if TYPE_CHECKING:
     from cryptoex.testing._state import Core
 
 logger = logging.getLogger(__name__)
+
+
+class _CredentialFilter(logging.Filter):
+    """Mask API keys and signatures in websockets' frame dumps.
+
+    The websockets library logs every frame at DEBUG; a WebSocket API request
+    frame carries the account's API key and a replayable signature.
+    """
+
+    _PATTERN = re.compile(r'("(?:apiKey|signature)"\s*:\s*")[^"]*')
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            args = record.args if isinstance(record.args, tuple) else (record.args,)
+            record.args = tuple(self._mask(arg) for arg in args)
+        return True
+
+    def _mask(self, arg: object) -> object:
+        if isinstance(arg, str):
+            return self._PATTERN.sub(r"\1***", arg)
+        # websockets passes Frame objects: their str() is truncated but their
+        # ``data`` keeps the whole payload, so replace them with masked text.
+        data = getattr(arg, "data", None)
+        if isinstance(data, (bytes, bytearray)) and (b'"apiKey"' in data or b'"signature"' in data):
+            return self._PATTERN.sub(r"\1***", bytes(data).decode("utf-8", "replace"))
+        return arg
+
+
+_FRAME_LOGGER = logging.getLogger("cryptoex.testing.websockets")
+_FRAME_LOGGER.addFilter(_CredentialFilter())
 
 #: A connection whose unsent backlog exceeds this is dropped (a slow consumer).
 MAX_BACKLOG: Final = 100_000
@@ -354,7 +385,7 @@ class Hub:
             close_timeout=core.settings.close_timeout,
             open_timeout=2.0,
             create_connection=_Connection,
-            logger=logging.getLogger("cryptoex.testing.websockets"),
+            logger=_FRAME_LOGGER,
             **options,
         )
         self._server.fb_hub = self  # type: ignore[attr-defined]  # read by _Connection

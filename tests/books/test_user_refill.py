@@ -435,6 +435,19 @@ def test_seed_never_overrides_live_knowledge() -> None:
     state = ledger.view().orders[("BTCUSDT", 1)]
     assert state.filled == D("0.5")
     assert state.trade_ids == {1}
+    live = AccountUpdate(
+        account="alice",
+        event_time=at(1),
+        last_update_time=at(1),
+        balances=(Balance("USDT", D(7), D(0)),),
+    )
+    ledger.accept("account_update", live)
+    ledger.seed([], account(T0, USDT=("9", "0"), ETH=("3", "0")))
+    assert ledger.view().balances == {
+        "BTC": (D(1), D(0)),
+        "USDT": (D(7), D(0)),
+        "ETH": (D(3), D(0)),
+    }
 
 
 # -- the mailbox ---------------------------------------------------------------------

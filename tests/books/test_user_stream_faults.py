@@ -137,9 +137,15 @@ def test_frames_that_are_not_deliverable_events(
     assert "not JSON" in caplog.text
     assert "unexpected frame" in caplog.text
     assert "does not parse" in caplog.text
+    # An event without a subscription id, on a connection with one
+    # subscription, belongs to it.
+    bare = {"e": "balanceUpdate", "E": 1, "a": "BNB", "d": "2.5", "T": 1}
+    on_message(None, orjson.dumps({"event": bare}))
+    assert every.wait(1)
+    assert every.events[0].asset == "BNB"
     # The stream still works.
     fake.deposit("USDT", "1")
-    assert every.wait(1)
+    assert every.wait(2)
 
 
 def test_stop_while_waiting_for_a_confirmation(

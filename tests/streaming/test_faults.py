@@ -183,7 +183,7 @@ def test_quiet_but_healthy_connection_is_kept_alive_by_pings(
 ) -> None:
     # No market data at all: only our pings' pongs prove the link is alive.
     fake = fakes(message_rate=0)
-    sm = managers(ws_url=fake.ws_url, silence_timeout=1.5)
+    sm = managers(ws_url=fake.ws_url, silence_timeout=2.0)
     events = lifecycle(sm)
     sm.subscribe("trade", "BTCUSDT")
     sm.start()
@@ -191,5 +191,5 @@ def test_quiet_but_healthy_connection_is_kept_alive_by_pings(
     conn_name = events.connected.events[0]["connection"]
     # More than a silence timeout passes without a drop: pongs to our pings
     # are the only frames.
-    assert not events.disconnected.wait(1, timeout=2.2)
+    assert not events.disconnected.wait(1, timeout=2.5)
     assert sm.stats()[conn_name].last_message_at is not None

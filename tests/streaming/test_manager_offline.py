@@ -236,3 +236,9 @@ def test_stop_interrupts_a_long_backoff_and_joins_every_thread(managers: Make) -
     finally:
         signals.reconnecting.disconnect(waiting, sender=sm)
     assert ws_threads() == []
+
+
+def test_time_unit_is_validated() -> None:
+    assert StreamManager(time_unit="microsecond").time_unit == "MICROSECOND"
+    with pytest.raises(ConfigurationError, match="time_unit"):
+        StreamManager(time_unit="NANOSECOND")

@@ -8,6 +8,7 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
+from cryptoex import Backoff
 from cryptoex.streaming import StreamManager
 from tests.helpers import Recorder, wait_until
 from tests.streaming.conftest import Lifecycle
@@ -40,7 +41,9 @@ def test_server_shutdown_switches_without_gap_or_duplicate(
     assert wait_until(lambda: len(stream_connections(fake)) == 1)
     (old,) = stream_connections(fake)
 
-    assert fake.faults.server_shutdown(kind="stream", close_after=1.0) == 1
+    # The server would cut the old socket after 3 s; the switch-over retires it
+    # as soon as every stream moved.
+    assert fake.faults.server_shutdown(kind="stream", close_after=3.0) == 1
     # The replacement opens while the old connection is still up...
     assert events.connected.wait(2)
     # ...and the old one closes afterwards (switched over, or cut by the server).
@@ -102,4 +105,64 @@ def test_shutdown_notice_on_an_idle_stream_still_switches(
     assert wait_until(lambda: len(stream_connections(fake)) == 1)
     assert stream_connections(fake)[0].streams == ("btcusdt@trade",)
     fake.step(3)  # market moves: events come on the new connection
+    assert wait_until(lambda: sm.latest("trade", "BTCUSDT") is not None)
+
+
+class Consumer:
+    """An internal consumer, as an order book is."""
+
+    def __init__(self) -> None:
+        self.lost = Recorder()
+        self.restored = Recorder()
+
+    def on_event(self, event: Any) -> None:
+        pass
+
+    def on_stream_lost(self, stream: str, reason: str) -> None:
+        self.lost(stream, reason)
+
+    def on_stream_restored(self, stream: str) -> None:
+        self.restored(stream)
+
+
+def test_old_connection_gone_before_the_replacement_opens(
+    managers: Make, fakes: Fakes, lifecycle: Lifecycles
+) -> None:
+    fake = fakes(message_rate=100)
+    sm = managers(ws_url=fake.ws_url, backoff=Backoff(initial=0.2, cap=0.2, jitter=0))
+    events = lifecycle(sm)
+    trades = Recorder()
+    sm.on_trade("BTCUSDT")(trades)
+    consumer = Consumer()
+    sm._attach("trade", "BTCUSDT", consumer)
+    sm.start()
+    assert trades.wait(3)
+    assert wait_until(lambda: len(stream_connections(fake)) == 1)
+    # The replacement is refused twice, and the old socket closes meanwhile.
+    fake.faults.refuse_connections(2)
+    fake.faults.server_shutdown(close_after=0.05)
+    assert events.disconnected.wait(1)
+    assert consumer.lost.wait(1), "no proof nothing was missed: consumers resync"
+    assert "switch-over incomplete" in consumer.lost.events[0][1]
+    assert events.connected.wait(2)
+    assert consumer.restored.wait(1)
+    count = len(trades)
+    assert trades.wait(count + 5)
+    assert stream_connections(fake)[0].streams == ("btcusdt@trade",)
+    assert len(events.reconnecting.events) == 2, "the replacement's refused attempts"
+
+
+def test_a_quiet_stream_switches_at_the_time_limit(
+    managers: Make, fakes: Fakes, lifecycle: Lifecycles
+) -> None:
+    fake = fakes(message_rate=0)
+    sm = managers(ws_url=fake.ws_url, max_connection_age=0.6)
+    events = lifecycle(sm)
+    sm.subscribe("trade", "BTCUSDT")
+    sm.start()
+    assert events.connected.wait(2)
+    assert events.disconnected.wait(1)
+    assert "time limit" in events.disconnected.events[0]["reason"]
+    assert wait_until(lambda: len(stream_connections(fake)) == 1)
+    fake.step(2)
     assert wait_until(lambda: sm.latest("trade", "BTCUSDT") is not None)
