@@ -130,6 +130,8 @@ def test_notebook_cells_run_in_order(tmp_path: Path) -> None:
     assert "<caption>Ticker</caption>" in out
     assert "--- cell 5: DataFrame" in out
     assert "exact range:" in out
+    assert "--- cell 10: OrderBook" in out  # the local book's ladder
+    assert "BTCUSDT order book (in sync" in out
 
 
 def test_every_example_is_run_by_a_test() -> None:
