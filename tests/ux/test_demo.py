@@ -238,3 +238,54 @@ def test_ctrl_c_stops_the_demo_cleanly(python: str) -> None:
     assert "Traceback" not in err
     assert "Summary after" in out
     assert "Interrupted (Ctrl-C): the manager and the sandbox stopped, every thread joined." in out
+
+
+def test_plain_output_repeats_market_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(demo, "MARKET_LINE_INTERVAL", 0.05)
+    code, out, seen = run_until(
+        lambda text: text.count("market ETHUSDT") >= 2, symbols=["ETHUSDT"], live=False
+    )
+    assert seen, out
+    assert code == 0
+    first = out.index("market ETHUSDT")
+    assert first < out.index("Summary after")  # printed while running, not only at the end
+
+
+class _Book:
+    """Just enough of an OrderBook for the trader's look at it."""
+
+    def __init__(self, synced: bool, levels: list[cryptoex.OrderBookLevel]) -> None:
+        self.is_synced = synced
+        self._levels = levels
+
+    def bids(self, n: int | None = None) -> list[cryptoex.OrderBookLevel]:
+        return self._levels
+
+    def best_bid(self) -> cryptoex.OrderBookLevel | None:
+        return self._levels[0] if self._levels else None
+
+
+def test_trader_looks_for_its_order_in_the_book() -> None:
+    board = demo.Board(["BTCUSDT"])
+    resting = cryptoex.Order(
+        symbol="BTCUSDT",
+        order_id=7,
+        client_order_id="x",
+        price=Decimal("100.00"),
+        quantity=Decimal("0.5"),
+    )
+    level = cryptoex.OrderBookLevel(Decimal("100.00"), Decimal("2.5"))
+    cases = [
+        (_Book(False, []), "the local book is resyncing"),
+        (_Book(True, []), "no bid at 100.00 in the local book yet"),
+        (_Book(True, [level]), "the bid at 100.00 holds 2.50 (your 0.50 included)"),
+    ]
+    for book, expected in cases:
+        trader = demo.Trader(None, board, ["BTCUSDT"], 0.01, {"BTCUSDT": book})  # type: ignore[arg-type, dict-item]
+        trader._resting["BTCUSDT"] = resting
+        trader._look("BTCUSDT")
+        assert expected in board.take_pending()[-1]
+    quiet = demo.Trader(None, board, ["BTCUSDT"], 0.01)  # type: ignore[arg-type]
+    quiet._look("BTCUSDT")  # nothing resting, no book: nothing to say
+    quiet._cancel("BTCUSDT")
+    assert board.take_pending() == []
