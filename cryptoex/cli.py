@@ -222,9 +222,11 @@ def cmd_book(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     wait = TICK if deadline is None else min(TICK, deadline - time.monotonic())
                     if wait <= 0:
                         break
-                    if not changed.wait(wait) or not book.is_synced:
+                    if not changed.wait(wait):
                         continue
                     changed.clear()
+                    if not book.is_synced:  # lost sync since: its levels are stale
+                        continue
                     shown += 1
                     if args.json:
                         screen.line(json_line(book.snapshot(args.depth)))

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import collections
 import logging
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -387,8 +389,21 @@ def run(
         return 1
     ending = "Interrupted (Ctrl-C)" if interrupted else "Done"
     screen.line(f"{ending}: the manager and the sandbox stopped, every thread joined.")
-    screen.line("Next: cryptoex stream ticker BTCUSDT --sandbox; examples/; docs/quickstart.rst")
+    screen.line(
+        f"Next: {_python()} -m cryptoex stream ticker BTCUSDT --sandbox;"
+        " examples/; docs/quickstart.rst"
+    )
     return 0
+
+
+def _python() -> str:
+    """How to call this interpreter from here: ``.venv/bin/python`` after the
+    README's set-up command, ``python`` when that is not shorter."""
+    try:
+        relative = os.path.relpath(sys.executable)
+    except ValueError:  # another drive (Windows)
+        return "python"
+    return relative if not relative.startswith("..") else "python"
 
 
 def _draw(
