@@ -16,6 +16,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import cryptoex.models
 from cryptoex.errors import ConfigurationError, ValidationError
 from cryptoex.models._base import Model
 
@@ -41,7 +42,13 @@ def _pandas() -> Any:
     return pandas
 
 
-def to_dataframe(models: Iterable[Model] | Model, *, index: str | None = None) -> pandas.DataFrame:
+def to_dataframe(
+    # Spelled out in full so the docs (which cannot import pandas for the
+    # return type, hence see strings) can link the type.
+    models: Iterable[cryptoex.models.Model] | cryptoex.models.Model,
+    *,
+    index: str | None = None,
+) -> pandas.DataFrame:
     """Turn models into a pandas ``DataFrame``: one row per model, one column
     per field, in the models' field order.
 

@@ -2,8 +2,8 @@
 
 Commands: ``demo`` (streaming and trading against an in-process sandbox),
 ``stream`` (live models of one stream kind), ``book`` (a live local order
-book), ``account`` (balances and open orders), ``sandbox`` (run FakeBinance
-standalone). Every command that
+book), ``user`` (the account's user-data events), ``account`` (balances and
+open orders), ``sandbox`` (run FakeBinance standalone). Every command that
 connects takes ``--testnet``, ``--sandbox`` or explicit ``--ws-url`` /
 ``--rest-url`` / ``--ws-api-url``; API keys come only from the environment
 (``BINANCE_API_KEY``, ``BINANCE_API_SECRET``), never from the command line,
@@ -19,33 +19,45 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.util
 import logging
 import os
-import queue
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any, TextIO
 
-from cryptoex import signals
+from cryptoex._cli_runtime import (
+    SANDBOX_HINT,
+    TICK,
+    CommandError,
+    Feed,
+    Status,
+    Target,
+    connect,
+    pump,
+    require_sandbox,
+)
 from cryptoex._console import Screen, clock, describe, json_line, num
 from cryptoex._version import __version__
 from cryptoex.errors import ConfigurationError, CryptoExError
-from cryptoex.exchanges.binance.endpoints import env_testnet
 from cryptoex.rest.user import UserClient
 from cryptoex.streaming.manager import StreamManager
 from cryptoex.streaming.orderbook import OrderBook
 
-__all__ = ["SANDBOX_HINT", "CommandError", "main"]
+__all__ = [
+    "SANDBOX_HINT",
+    "CommandError",
+    "Feed",
+    "Status",
+    "Target",
+    "connect",
+    "main",
+    "pump",
+    "require_sandbox",
+]
 
 logger = logging.getLogger(__name__)
-
-#: What to run when the sandbox's websocket server is missing (quoted: the
-#: brackets are special to zsh and other shells).
-SANDBOX_HINT = 'pip install "cryptoex[sandbox]"'
 
 #: Stream kinds of ``cryptoex stream`` (``-`` is accepted for ``_``).
 STREAM_KINDS = (
@@ -58,22 +70,10 @@ STREAM_KINDS = (
     "depth",
     "depth_update",
 )
-#: Models waiting to be printed; beyond this (output slower than the
-#: stream) new ones are dropped and counted, never silently.
-QUEUE_SIZE = 10_000
-#: Main-loop wake-up interval, seconds: how quickly Ctrl-C, --duration and
-#: a stopped manager are noticed.
-TICK = 0.2
-
-
 #: Options someone might try for credentials; refused with an explanation.
 _KEY_FLAGS = frozenset(
     ("--api-key", "--api_key", "--api-secret", "--api_secret", "--key", "--secret", "--apikey")
 )
-
-
-class CommandError(CryptoExError):
-    """A command cannot run as asked (the message says what to do)."""
 
 
 # -- connection options -----------------------------------------------------------------
@@ -124,202 +124,6 @@ def _positive_float(text: str) -> float:
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
     return value
-
-
-def require_sandbox() -> None:
-    """Check the sandbox's optional dependency before starting one.
-
-    :raises CommandError: ``websockets`` is missing; the message says how to
-        install it.
-    """
-    if importlib.util.find_spec("websockets") is None:
-        raise CommandError(
-            f"the sandbox needs the 'websockets' package, an optional extra: {SANDBOX_HINT}"
-        )
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where a command connects: URL options for the library, and the
-    sandbox's credentials when it runs one."""
-
-    options: dict[str, Any]
-    label: str
-    api_key: str | None = None
-    api_secret: str | None = None
-
-    def user_client(self, **options: Any) -> UserClient:
-        """A client for the sandbox's account, or from ``BINANCE_API_KEY`` /
-        ``BINANCE_API_SECRET``.
-
-        :raises ConfigurationError: a variable is missing (named).
-        """
-        rest = {k: v for k, v in self.options.items() if k in ("testnet", "rest_url", "ws_api_url")}
-        if self.api_key is not None and self.api_secret is not None:
-            return UserClient(self.api_key, self.api_secret, **rest, **options)
-        return UserClient.from_env(**rest, **options)
-
-
-@contextlib.contextmanager
-def connect(args: argparse.Namespace) -> Iterator[Target]:
-    """Resolve the connection options; start (and finally stop) a sandbox for
-    ``--sandbox``."""
-    explicit = {
-        key: getattr(args, key)
-        for key in ("ws_url", "rest_url", "ws_api_url")
-        if getattr(args, key, None)
-    }
-    if args.sandbox:
-        if explicit or args.testnet:
-            raise CommandError("--sandbox picks its own URLs: drop --testnet and --*-url")
-        require_sandbox()
-        from cryptoex.testing import FakeBinance
-
-        with FakeBinance() as fake:
-            yield Target(
-                {"ws_url": fake.ws_url, "rest_url": fake.rest_url, "ws_api_url": fake.ws_api_url},
-                f"the local sandbox ({fake.rest_url})",
-                fake.api_key,
-                fake.api_secret,
-            )
-        return
-    testnet = bool(args.testnet) or env_testnet()
-    label = "Binance Spot Testnet" if testnet else "Binance"
-    if explicit:
-        label = ", ".join(f"{v}" for v in explicit.values())
-    yield Target({"testnet": testnet, **explicit}, label)
-
-
-# -- the main loop shared by the streaming commands -----------------------------------------
-
-
-class Feed:
-    """Hands models from callbacks (any thread) to the printing thread.
-
-    Bounded: when output is slower than the stream the newest models are
-    dropped and counted (reported at the end), so memory stays flat.
-    """
-
-    def __init__(self, size: int = QUEUE_SIZE) -> None:
-        self._queue: queue.Queue[tuple[str, Any]] = queue.Queue(size)
-        self._lock = threading.Lock()
-        #: Models dropped because the queue was full.
-        self.dropped = 0
-
-    def put(self, kind: str, model: Any) -> None:
-        """Queue *model* (never blocks a connection thread)."""
-        try:
-            self._queue.put_nowait((kind, model))
-        except queue.Full:
-            with self._lock:
-                self.dropped += 1
-
-    def callback(self, kind: str) -> Callable[[Any], None]:
-        """A callback queuing every model it receives as *kind*."""
-
-        def receive(model: Any) -> None:
-            self.put(kind, model)
-
-        return receive
-
-    def get(self, timeout: float) -> tuple[str, Any] | None:
-        """The next model, or ``None`` after *timeout* seconds."""
-        try:
-            return self._queue.get(timeout=timeout)
-        except queue.Empty:
-            return None
-
-
-class Status:
-    """Connection status lines on stderr, from the manager's lifecycle
-    signals: what a user of a silent terminal needs (connecting, dropped,
-    retrying, and a hint when nothing connects)."""
-
-    def __init__(self, manager: StreamManager, err: TextIO, *, quiet: bool) -> None:
-        self._manager = manager
-        self._err = err
-        self._quiet = quiet
-        self._lock = threading.Lock()
-        self._hinted = False
-        self._closing = False
-
-    def __enter__(self) -> Status:
-        if not self._quiet:
-            signals.connected.connect(self._connected, sender=self._manager, weak=False)
-            signals.disconnected.connect(self._disconnected, sender=self._manager, weak=False)
-            signals.reconnecting.connect(self._reconnecting, sender=self._manager, weak=False)
-        return self
-
-    def closing(self) -> None:
-        """The command is ending: its own disconnects are not news."""
-        self._closing = True
-
-    def __exit__(self, *exc: object) -> None:
-        for signal, receiver in (
-            (signals.connected, self._connected),
-            (signals.disconnected, self._disconnected),
-            (signals.reconnecting, self._reconnecting),
-        ):
-            signal.disconnect(receiver, sender=self._manager)
-
-    def say(self, text: str) -> None:
-        """One status line on stderr (none with ``--quiet``)."""
-        if self._quiet:
-            return
-        with self._lock, contextlib.suppress(OSError, ValueError):
-            self._err.write(f"cryptoex: {text}\n")
-            self._err.flush()
-
-    def _connected(self, sender: Any, **kw: Any) -> None:
-        self.say(f"connected ({kw.get('connection')})")
-
-    def _disconnected(self, sender: Any, **kw: Any) -> None:
-        if self._closing:
-            return
-        self.say(f"disconnected ({kw.get('connection')}): {kw.get('reason')}")
-
-    def _reconnecting(self, sender: Any, **kw: Any) -> None:
-        # The library's own warning (shown on stderr) says why and when; add
-        # the hint a new user needs once it is clear nothing connects.
-        if not self._hinted and (kw.get("attempt") or 0) >= 2:
-            self._hinted = True
-            self.say("no connection yet; offline? try --sandbox (a local exchange)")
-
-
-def pump(
-    feed: Feed,
-    render: Callable[[str, Any], str | None],
-    out: TextIO,
-    *,
-    count: int | None,
-    duration: float | None,
-    running: Callable[[], bool] = lambda: True,
-) -> int:
-    """Print what *feed* delivers until *count* lines, *duration* seconds,
-    Ctrl-C, a closed pipe, or *running* turning false.
-
-    :returns: the number of lines printed.
-    """
-    deadline = None if duration is None else time.monotonic() + duration
-    shown = 0
-    while count is None or shown < count:
-        wait = TICK
-        if deadline is not None:
-            wait = min(wait, deadline - time.monotonic())
-            if wait <= 0:
-                break
-        item = feed.get(wait)
-        if item is None:
-            if not running():
-                break
-            continue
-        text = render(*item)
-        if text is None:
-            continue
-        out.write(text + "\n")
-        out.flush()
-        shown += 1
-    return shown
 
 
 # -- commands -----------------------------------------------------------------------
@@ -433,16 +237,54 @@ def cmd_book(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+#: User-data event kinds, as the ``event`` field of ``cryptoex user --json``.
+USER_KINDS = ("order_update", "balance_update", "account_update")
+
+
+def user_json_line(kind: str, model: Any) -> str:
+    """A user-data event as one JSON line: ``{"event": kind, ...fields}``
+    (the model's ``from_dict`` ignores the extra ``event`` key)."""
+    return json_line(model).replace("{", f'{{"event":"{kind}",', 1)
+
+
+def _client_from(target: Target) -> UserClient:
+    try:
+        return target.user_client()
+    except ConfigurationError as exc:
+        raise ConfigurationError(
+            f"{exc}. Export BINANCE_API_KEY and BINANCE_API_SECRET (keys are never "
+            "taken from the command line), or try --sandbox"
+        ) from None
+
+
+def cmd_user(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``cryptoex user``: the account's user-data events as they happen."""
+    render: Callable[[str, Any], str | None] = user_json_line if args.json else describe
+    feed = Feed()
+    with connect(args) as target:
+        client = _client_from(target)
+        try:
+            manager = StreamManager(**target.options)
+            status = Status(manager, err, quiet=args.quiet)
+            with status, manager, contextlib.suppress(KeyboardInterrupt):
+                try:
+                    # Returns once the exchange confirmed the subscription.
+                    user = manager.subscribe_user(client)
+                    for kind in USER_KINDS:
+                        getattr(user, f"on_{kind}")()(feed.callback(kind))
+                    status.say(f"user data of {user.account} from {target.label}")
+                    pump(feed, render, out, count=args.count, duration=args.duration)
+                finally:
+                    status.closing()
+        finally:
+            client.close()
+    return 0
+
+
 def cmd_account(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``cryptoex account``: balances and open orders (keys from the environment)."""
     with connect(args) as target:
-        try:
-            client = target.user_client()
-        except ConfigurationError as exc:
-            raise ConfigurationError(
-                f"{exc}. Export BINANCE_API_KEY and BINANCE_API_SECRET (keys are never "
-                "taken from the command line), or try --sandbox"
-            ) from None
+        client = _client_from(target)
         try:
             balances = client.get_balances()
             orders = client.get_open_orders()
@@ -562,6 +404,19 @@ def build_parser() -> argparse.ArgumentParser:
     _add_connection_options(book)
     _add_run_options(book, "updates")
     book.set_defaults(handler=cmd_book)
+
+    user = commands.add_parser(
+        "user",
+        help="the account's order, balance and account updates (keys from the environment)",
+        description=(
+            "Subscribe to the account's user-data stream over the WebSocket API and print "
+            "each order update, balance update and account update as it happens. Keys come "
+            "from BINANCE_API_KEY and BINANCE_API_SECRET (with --sandbox: the sandbox's)."
+        ),
+    )
+    _add_connection_options(user)
+    _add_run_options(user, "events")
+    user.set_defaults(handler=cmd_user)
 
     account = commands.add_parser(
         "account",

@@ -8,6 +8,8 @@ Three parts run at once, each on its own threads, as in a real program:
   kept in sync from the diff stream) update a :class:`Board`;
 * trading: a :class:`Trader` thread places, fills and cancels orders with a
   :class:`~cryptoex.UserClient` and shows a validation error (nothing sent);
+  the account's user-data stream (``subscribe_user``) reports each order
+  update and balance change as it happens;
 * the main thread draws the board: a table redrawn in place on a terminal,
   plain lines when the output is piped.
 
@@ -22,13 +24,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final, TextIO
 
 from cryptoex._console import Screen, num
+from cryptoex._demo_board import Board
 from cryptoex.errors import CryptoExError, ValidationError
-from cryptoex.models import Balance, Order, Ticker, Trade
+from cryptoex.models import Balance, Order
 from cryptoex.models.symbols import SymbolInfo
 from cryptoex.rest.user import UserClient
 from cryptoex.streaming.manager import StreamManager
@@ -46,147 +48,10 @@ DEFAULT_DURATION: Final = 12.0
 FRAME_INTERVAL: Final = 0.2
 #: Seconds between plain market lines per symbol when the output is piped.
 MARKET_LINE_INTERVAL: Final = 2.0
-#: Events kept for the table.
-EVENT_LINES: Final = 9
 #: Orders are sized at this multiple of the market's minimum notional.
 NOTIONAL_MULTIPLE: Final = Decimal(4)
 #: Seconds given to the streams to connect before the first order.
 WARM_UP: Final = 1.0
-
-
-@dataclass
-class _Row:
-    """What the board knows about one market."""
-
-    last: Decimal | None = None
-    change: Decimal | None = None
-    bid: Decimal | None = None
-    ask: Decimal | None = None
-    levels: int = 0
-    synced: bool = False
-    trades: int = 0
-    updates: int = 0
-
-
-class Board:
-    """The demo's shared state: written by callbacks on connection threads
-    and by the trader thread, read by the main thread. One lock; every
-    method is short and never calls out while holding it.
-
-    :param symbols: the markets shown, in order.
-    :param clock: monotonic seconds (injectable for tests).
-    """
-
-    def __init__(self, symbols: Sequence[str], clock: Callable[[], float] = time.monotonic) -> None:
-        self._lock = threading.Lock()
-        self._clock = clock
-        self._started = clock()
-        self._rows = {symbol: _Row() for symbol in symbols}
-        self._events: collections.deque[str] = collections.deque(maxlen=EVENT_LINES)
-        self._pending: list[str] = []
-        #: Counters for the summary, by name.
-        self.counts: collections.Counter[str] = collections.Counter()
-
-    def elapsed(self) -> float:
-        """Seconds since the demo started."""
-        return self._clock() - self._started
-
-    # -- written by stream callbacks (connection threads) -----------------------------
-
-    def ticker(self, t: Ticker) -> None:
-        """A ``@ticker`` event."""
-        with self._lock:
-            row = self._rows[t.symbol]
-            row.last, row.change = t.last_price, t.price_change_percent
-            row.updates += 1
-            self.counts["ticker"] += 1
-
-    def trade(self, t: Trade) -> None:
-        """A ``@trade`` event."""
-        with self._lock:
-            row = self._rows[t.symbol]
-            row.last = t.price
-            row.trades += 1
-            row.updates += 1
-            self.counts["trade"] += 1
-
-    def book(self, book: OrderBook) -> None:
-        """The local order book applied an update (``on_order_book``)."""
-        # The book's own reads are locked and consistent; take them before
-        # the board's lock, never both at once.
-        best_bid, best_ask, levels = book.best_bid(), book.best_ask(), len(book)
-        synced = book.is_synced
-        with self._lock:
-            row = self._rows[book.symbol]
-            row.bid = best_bid.price if best_bid is not None else None
-            row.ask = best_ask.price if best_ask is not None else None
-            row.levels, row.synced = levels, synced
-            row.updates += 1
-            self.counts["book"] += 1
-
-    # -- written by the trader and the user-data callbacks ----------------------------
-
-    def event(self, source: str, text: str) -> None:
-        """Log one event line (``source``: who produced it)."""
-        line = f"[{self.elapsed():5.1f}s] {source:<6} {text}"
-        with self._lock:
-            self._events.append(line)
-            self._pending.append(line)
-
-    def mid(self, symbol: str) -> Decimal | None:
-        """The latest mid price seen on the streams, if any."""
-        with self._lock:
-            row = self._rows[symbol]
-            if row.bid is not None and row.ask is not None:
-                return (row.bid + row.ask) / 2
-            return row.last
-
-    # -- read by the main thread ---------------------------------------------------------
-
-    def take_pending(self) -> list[str]:
-        """Event lines not yet printed (plain output)."""
-        with self._lock:
-            lines, self._pending = self._pending, []
-        return lines
-
-    def market_lines(self) -> list[str]:
-        """One line per market, for plain output."""
-        with self._lock:
-            rows = [(s, _Row(**vars(r))) for s, r in self._rows.items()]
-        stamp = f"[{self.elapsed():5.1f}s] market"
-        return [
-            f"{stamp} {symbol:<9} last {num(r.last):>10}  bid {num(r.bid):>10}"
-            f"  ask {num(r.ask):>10}  24h {num(r.change):>6}%  trades {r.trades:<4}"
-            f"  book {_book_state(r)}"
-            for symbol, r in rows
-        ]
-
-    def table(self, title: str) -> list[str]:
-        """The whole frame for a terminal: header, markets, recent events."""
-        with self._lock:
-            rows = [(s, _Row(**vars(r))) for s, r in self._rows.items()]
-            events = list(self._events)
-        lines = [
-            title,
-            "",
-            f"{'MARKET':<9} {'LAST':>12} {'BID':>12} {'ASK':>12} {'24H %':>7}"
-            f" {'TRADES':>7} {'UPDATES':>8}  LOCAL BOOK",
-        ]
-        for symbol, r in rows:
-            lines.append(
-                f"{symbol:<9} {num(r.last):>12} {num(r.bid):>12} {num(r.ask):>12}"
-                f" {num(r.change):>7} {r.trades:>7} {r.updates:>8}  {_book_state(r)}"
-            )
-        lines += ["", "Orders and account events (you: what the demo did; user: what came back)"]
-        lines += events or ["  (waiting for the first order)"]
-        lines += [""] * (EVENT_LINES - len(events))
-        return lines
-
-
-def _book_state(row: _Row) -> str:
-    if not row.levels:
-        return "syncing"
-    return f"{row.levels} levels, {'in sync' if row.synced else 'resyncing'}"
 
 
 class Trader:
@@ -256,7 +121,7 @@ class Trader:
         except CryptoExError as exc:
             # Shown, not raised: the demo goes on, as a real program would.
             self._board.event("error", f"{symbol}: {type(exc).__name__}: {exc}")
-            self._board.counts["errors"] += 1
+            self._board.count("errors")
 
     def _plan(self, symbol: str) -> tuple[SymbolInfo, Decimal, Decimal]:
         """The symbol's rules, a reference price and a small order size."""
@@ -269,7 +134,7 @@ class Trader:
         return info, price, quantity
 
     def _placed(self, order: Order, note: str = "") -> None:
-        self._board.counts["placed"] += 1
+        self._board.count("placed")
         side = order.side.value if order.side is not None else "?"
         kind = order.type.value if order.type is not None else "?"
         status = order.status.value if order.status is not None else "?"
@@ -330,7 +195,7 @@ class Trader:
                 symbol, side="BUY", type="LIMIT", quantity=quantity, price=off_grid
             )
         except ValidationError as exc:
-            self._board.counts["refused"] += 1
+            self._board.count("refused")
             self._board.event("you", f"refused before sending (nothing sent): {exc}")
         else:  # pragma: no cover - the filters would have to be missing
             self._board.event("you", f"{symbol}: price {off_grid} was accepted")
@@ -340,7 +205,7 @@ class Trader:
         if order is None:
             return
         cancelled = self._client.cancel_order(symbol, order_id=order.order_id)
-        self._board.counts["cancelled"] += 1
+        self._board.count("cancelled")
         status = cancelled.status.value if cancelled.status is not None else "?"
         self._board.event("you", f"cancel order {order.order_id} {symbol} -> {status}")
 
@@ -400,6 +265,10 @@ def _summary(
         f"  orders: {counts['placed']} placed, {counts['cancelled']} cancelled,"
         f" {counts['refused']} refused before sending, {counts['errors']} errors"
     )
+    lines.append(
+        f"  user data: {counts['order_update']} order updates,"
+        f" {counts['account_update']} balance updates received"
+    )
     changed = [a for a in sorted(set(before) | set(after)) if before.get(a) != after.get(a)]
     if changed:
         moves = ", ".join(
@@ -444,7 +313,7 @@ def run(
     :raises CommandError: the sandbox's ``websockets`` package is missing, or
         an unknown symbol was asked for.
     """
-    from cryptoex.cli import CommandError, require_sandbox
+    from cryptoex._cli_runtime import CommandError, require_sandbox
 
     require_sandbox()
     from cryptoex.testing import FakeBinance
@@ -491,6 +360,11 @@ def run(
         title = f"cryptoex demo: streaming and trading on a local FakeBinance ({fake.rest_url})"
         try:
             with manager:
+                # Blocks until the exchange confirmed the subscription; the
+                # events then arrive on the WebSocket API connection's thread.
+                user = manager.subscribe_user(client)
+                user.on_order_update()(board.order_update)
+                user.on_account_update()(board.account_update)
                 trader.start()
                 interrupted = _draw(screen, board, title, started + duration, stop)
                 trader.stop()

@@ -68,11 +68,13 @@ class _CredentialFilter(logging.Filter):
         return True
 
     def _mask(self, arg: object) -> object:
-        if isinstance(arg, (str, int, float)) or arg is None:
-            return self._PATTERN.sub(r"\1***", arg) if isinstance(arg, str) else arg
-        text = str(arg)
-        if "apiKey" in text or "signature" in text:
-            return self._PATTERN.sub(r"\1***", text)
+        if isinstance(arg, str):
+            return self._PATTERN.sub(r"\1***", arg)
+        # websockets passes Frame objects: their str() is truncated but their
+        # ``data`` keeps the whole payload, so replace them with masked text.
+        data = getattr(arg, "data", None)
+        if isinstance(data, (bytes, bytearray)) and (b'"apiKey"' in data or b'"signature"' in data):
+            return self._PATTERN.sub(r"\1***", bytes(data).decode("utf-8", "replace"))
         return arg
 
 

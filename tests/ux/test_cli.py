@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -226,6 +227,75 @@ def test_account_reads_keys_from_the_environment(
     rows = [json.loads(line) for line in out.splitlines()]
     assert {"asset": "BTC", "free": "1.00000000", "locked": "0.00000000"} in rows
     assert cryptoex.Order.from_dict(rows[-1]).order_id == order.order_id
+
+
+class Waitable(io.StringIO):
+    """A text stream a test can wait on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._cond = threading.Condition()
+
+    def write(self, text: str) -> int:
+        with self._cond:
+            n = super().write(text)
+            self._cond.notify_all()
+        return n
+
+    def wait_for(self, text: str) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: text in self.getvalue(), LONG_TIMEOUT)
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+def test_user_prints_the_accounts_events(
+    fake_binance: FakeBinance, monkeypatch: pytest.MonkeyPatch, as_json: bool
+) -> None:
+    monkeypatch.setenv("BINANCE_API_KEY", fake_binance.api_key)
+    monkeypatch.setenv("BINANCE_API_SECRET", fake_binance.api_secret)
+    monkeypatch.delenv("BINANCE_TESTNET", raising=False)
+    urls = ["--rest-url", fake_binance.rest_url, "--ws-api-url", fake_binance.ws_api_url]
+    out, err = Waitable(), Waitable()
+    codes: list[int] = []
+    argv = ["user", *urls, "--count", "2", *(["--json"] if as_json else [])]
+    runner = threading.Thread(
+        target=lambda: codes.append(cli.main(argv, out=out, err=err)), name="test-cli-user"
+    )
+    runner.start()
+    try:
+        assert err.wait_for("cryptoex: user data of "), err.getvalue()
+        with cryptoex.UserClient(
+            fake_binance.api_key, fake_binance.api_secret, rest_url=fake_binance.rest_url
+        ) as client:
+            order = client.place_order(
+                "BTCUSDT", side="BUY", type="LIMIT", quantity="0.001", price="50000"
+            )
+    finally:
+        runner.join(LONG_TIMEOUT)
+    assert not runner.is_alive()
+    assert codes == [0], err.getvalue()
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2
+    if as_json:
+        events = [json.loads(line) for line in lines]
+        kinds = {e["event"] for e in events}
+        assert kinds == {"order_update", "account_update"}
+        update = next(e for e in events if e["event"] == "order_update")
+        parsed = cryptoex.OrderUpdate.from_dict(update)
+        assert parsed.order_id == order.order_id
+        assert parsed.status == "NEW"
+    else:
+        text = out.getvalue()
+        assert f"BTCUSDT BUY LIMIT 0.001 @ 50000.00  NEW -> NEW  (order {order.order_id})" in text
+        assert "balances: " in text
+    assert fake_binance.api_secret not in out.getvalue() + err.getvalue()
+
+
+def test_user_without_keys_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BINANCE_API_KEY", raising=False)
+    code, _, err = run("user")
+    assert code == 2
+    assert "BINANCE_API_KEY" in err
 
 
 def test_account_without_keys_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:

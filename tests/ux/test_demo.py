@@ -67,9 +67,18 @@ def run_until(predicate: Callable[[str], bool], **options: Any) -> tuple[int, st
 
 
 def test_demo_streams_and_trades_in_plain_lines() -> None:
-    code, out, seen = run_until(
-        lambda text: "-> CANCELED" in text and "local book: the bid at" in text, live=False
-    )
+    def everything(text: str) -> bool:
+        return all(
+            part in text
+            for part in (
+                "-> CANCELED",  # placed, filled and cancelled over REST
+                "LIMIT: CANCELED -> CANCELED",  # ... and reported by the user-data stream
+                "MARKET: TRADE -> FILLED",
+                "local book: the bid at",  # the resting order seen in the local book
+            )
+        )
+
+    code, out, seen = run_until(everything, live=False)
     assert seen, out
     assert code == 0
     lines = out.splitlines()
@@ -85,6 +94,12 @@ def test_demo_streams_and_trades_in_plain_lines() -> None:
     assert "PRICE_FILTER" in out
     assert re.search(r"you\s+SELL MARKET \S+ BTCUSDT -> FILLED", out)
     assert re.search(r"cancel order \d+ BTCUSDT -> CANCELED", out)
+    # The user-data stream reports every order change and the balances.
+    assert re.search(r"user\s+order \d+ BTCUSDT BUY LIMIT: NEW -> NEW", out)
+    assert re.search(r"user\s+order \d+ BTCUSDT BUY MARKET: TRADE -> FILLED [\d.]+ @ ", out)
+    assert re.search(r"user\s+order \d+ BTCUSDT BUY LIMIT: CANCELED -> CANCELED", out)
+    assert re.search(r"user\s+balances now (\w+ [\d.]+)", out)
+    assert re.search(r"user data: [1-9]\d* order updates, [1-9]\d* balance updates", out)
     # The local order books: the resting order shows in one, all are summarised.
     assert re.search(r"book\s+\w+ local book: the bid at [\d.]+ holds [\d.]+ \(your ", out)
     for symbol in demo.DEFAULT_SYMBOLS:

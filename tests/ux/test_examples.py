@@ -34,6 +34,17 @@ SCRIPTS: dict[str, tuple[list[str], list[str]]] = {
         ],
     ),
     "order_book.py": ([], ["BTCUSDT: ", "price levels, spread", "top-10 bids hold"]),
+    "user_data.py": (
+        [],
+        [
+            "me: order 1 BUY LIMIT NEW -> NEW",
+            "me: order 1 BUY LIMIT CANCELED -> CANCELED",
+            "BUY MARKET TRADE -> FILLED",
+            "SELL MARKET TRADE -> FILLED",
+            "me: USDT ",
+            "done: the manager stopped",
+        ],
+    ),
     "bulk_queries.py": ([], ["BTCUSDT    last", "requests in", "RateLimitError, retry after"]),
     "background_web_app.py": (["--once"], ['"BTCUSDT": "', "GET http://127.0.0.1:"]),
 }
@@ -77,11 +88,12 @@ def test_klines_csv_is_exact(tmp_path: Path) -> None:
     assert all(len(cell.split(".")[1]) == 8 for cell in rows[1].split(",")[1:])
 
 
-def test_trading_example_refuses_the_live_exchange(tmp_path: Path) -> None:
+@pytest.mark.parametrize("script", ["place_and_cancel.py", "user_data.py"])
+def test_trading_examples_refuse_the_live_exchange(script: str, tmp_path: Path) -> None:
     env = _env()
     env.pop("CRYPTOEX_SANDBOX")
     done = subprocess.run(
-        [sys.executable, str(EXAMPLES / "place_and_cancel.py")],
+        [sys.executable, str(EXAMPLES / script)],
         cwd=tmp_path,
         env=env,
         capture_output=True,

@@ -70,6 +70,7 @@ OTHERS = [
     "UserClient",
     "StreamManager",
     "OrderBook",
+    "UserStream",
     "Backoff",
     "configure",
     "default_manager",
