@@ -300,7 +300,6 @@ class Connection:
         self._error: BaseException | None = None
         self._close_reason: str | None = None
         self._drop_reason: str | None = None
-        self._retiring = False
         self._ever_opened = False
         self._on_message: MessageCallback | None = None
 
@@ -327,11 +326,6 @@ class Connection:
         """Whether a socket is open right now."""
         return self.state == "open"
 
-    @property
-    def stopping(self) -> bool:
-        """Whether :meth:`stop` or :meth:`retire` was called."""
-        return self._stop.is_set() or self._retiring
-
     def stop(self) -> None:
         """End the connection for good; returns at once (see :meth:`join`).
 
@@ -346,7 +340,6 @@ class Connection:
     def retire(self, reason: str) -> None:
         """Close the socket and end the loop without reconnecting (the
         connection has been replaced). ``on_closed`` still runs."""
-        self._retiring = True
         self._stop.set()
         self.keepalive.remove(self)
         self._abort(reason)

@@ -30,7 +30,7 @@ from collections.abc import Callable, Hashable, Iterable
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import orjson
-from blinker import ANY, NamedSignal, Signal
+from blinker import NamedSignal, Signal
 
 from cryptoex import signals
 from cryptoex.streaming.stats import LAG_MASK, LagRing
@@ -476,12 +476,6 @@ class Handover:
                     return
                 data, received = self._queue.popleft()
             route.deliver(data, received)
-
-
-def connect_strong(signal: Signal, fn: Callable[..., Any], sender: Any = ANY) -> None:
-    """``signal.connect(fn, sender, weak=False)``: cryptoex's own receivers
-    are held strongly (a lambda would otherwise vanish)."""
-    signal.connect(fn, sender=sender, weak=False)
 
 
 def frame_handler(
