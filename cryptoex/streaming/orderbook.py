@@ -22,19 +22,22 @@ corrected 2025-11-12):
    stream stays subscribed. A dropped or replaced connection does the same
    for every book it carried.
 
-Data structure: each side is two aligned ``list`` s, the sort keys
-ascending and the :class:`~cryptoex.OrderBookLevel` objects the parser
-already built at the same indexes, best *last*. Bid keys are prices, ask
-keys negated prices, so both are ascending and the best level of either
-side is ``levels[-1]``: reading it is O(1). Applying a diff level is one
-binary search (C ``bisect``, about 13 ``Decimal`` comparisons on 5000
-levels) and then a store (changed quantity) or a list insert/delete (new
-or removed level: a C ``memmove``); the book is never re-sorted.
-``bids(n)`` is a slice of the last *n* levels, O(n). There is deliberately
-no ``dict`` by price: it would hash every freshly parsed ``Decimal`` of
-every diff, and a Decimal hash costs more than the search (see
-``benchmarks/orderbook.py``). One ``threading.Lock`` per book guards all
-of it: an update is applied whole under the lock and every read copies what it
+Data structure: each side is a ``list`` of sort keys, ascending, best
+*last*, ending with a sentinel (+Infinity), and a ``dict`` from key to the
+:class:`~cryptoex.OrderBookLevel` the parser already built. Bid keys are
+prices, ask keys negated prices (so both lists are ascending with the best
+level last; a second ``dict`` maps an ask's price to its negated key).
+Reading the best level is ``levels[keys[-2]]``: O(1). Applying a diff level
+whose price is already in the book (most of a live diff) is one ``dict``
+store; only a new or removed level takes a binary search (C ``bisect``,
+about 13 ``Decimal`` comparisons on 5000 levels) and a list insert/delete
+(a C ``memmove``, short near the best end). The book is never re-sorted.
+``bids(n)`` reads the last *n* keys, O(n). The ``dict`` lookups are cheap
+because the parser interns price ``Decimal`` s (``_levels`` in the parse
+module): a price seen before is the same object, whose hash ``_decimal``
+caches, so no fresh ``Decimal`` is hashed per level (see
+``benchmarks/orderbook.py``). One ``threading.Lock`` per book guards all of
+it: an update is applied whole under the lock and every read copies what it
 returns under the same lock, so a reader never sees half an update.
 """
 
@@ -121,13 +124,15 @@ class OrderBook:
         self.limit = limit
         self._lock = threading.Lock()
         self._synced_cond = threading.Condition(self._lock)
-        # Each side: ascending keys and the levels at the same indexes, best
-        # last. Bid keys are prices, ask keys negated prices (best = lowest).
-        # Each key list ends with a sentinel (+Infinity) that has no level.
+        # Each side: ascending sort keys (best last, then a +Infinity
+        # sentinel that has no level) and the level of each key. Bid keys are
+        # prices; ask keys are negated prices, with _ask_key_of mapping an
+        # ask's price to its key.
         self._bid_keys: list[Decimal] = [_SENTINEL]
-        self._bids: list[OrderBookLevel] = []
+        self._bids: dict[Decimal, OrderBookLevel] = {}
         self._ask_keys: list[Decimal] = [_SENTINEL]
-        self._asks: list[OrderBookLevel] = []
+        self._asks: dict[Decimal, OrderBookLevel] = {}
+        self._ask_key_of: dict[Decimal, Decimal] = {}
         self._update_id: int | None = None
         self._synced = False
         self._closed = False
@@ -177,14 +182,14 @@ class OrderBook:
     def best_bid(self) -> OrderBookLevel | None:
         """The highest bid, or ``None`` when there is none. O(1)."""
         with self._lock:
-            levels = self._bids
-            return levels[-1] if levels else None
+            keys = self._bid_keys
+            return self._bids[keys[-2]] if len(keys) > 1 else None
 
     def best_ask(self) -> OrderBookLevel | None:
         """The lowest ask, or ``None`` when there is none. O(1)."""
         with self._lock:
-            levels = self._asks
-            return levels[-1] if levels else None
+            keys = self._ask_keys
+            return self._asks[keys[-2]] if len(keys) > 1 else None
 
     def bids(self, n: int | None = None) -> list[OrderBookLevel]:
         """The best *n* bids, best (highest) first, as a new list. O(n).
@@ -194,7 +199,7 @@ class OrderBook:
         """
         count = _count(n)
         with self._lock:
-            return _top(self._bids, count)
+            return _top(self._bid_keys, self._bids, count)
 
     def asks(self, n: int | None = None) -> list[OrderBookLevel]:
         """The best *n* asks, best (lowest) first, as a new list. O(n).
@@ -204,22 +209,24 @@ class OrderBook:
         """
         count = _count(n)
         with self._lock:
-            return _top(self._asks, count)
+            return _top(self._ask_keys, self._asks, count)
 
     def spread(self) -> Decimal | None:
         """Best ask minus best bid, or ``None`` when a side is empty."""
         with self._lock:
-            if not self._bids or not self._asks:
-                return None
-            return self._asks[-1].price - self._bids[-1].price
+            bid, ask = self._best_prices()
+        if bid is None or ask is None:
+            return None
+        return ask - bid
 
     def mid_price(self) -> Decimal | None:
         """The mean of the best bid and best ask, or ``None`` when a side is
         empty."""
         with self._lock:
-            if not self._bids or not self._asks:
-                return None
-            return (self._bids[-1].price + self._asks[-1].price) / 2
+            bid, ask = self._best_prices()
+        if bid is None or ask is None:
+            return None
+        return (bid + ask) / 2
 
     def snapshot(self, n: int | None = None) -> PartialDepth:
         """Both sides' best *n* levels at one update id, as an immutable
@@ -233,14 +240,21 @@ class OrderBook:
             return PartialDepth(
                 symbol=self.symbol,
                 last_update_id=self._update_id if self._update_id is not None else 0,
-                bids=tuple(_top(self._bids, count)),
-                asks=tuple(_top(self._asks, count)),
+                bids=tuple(_top(self._bid_keys, self._bids, count)),
+                asks=tuple(_top(self._ask_keys, self._asks, count)),
             )
 
     def __len__(self) -> int:
         """Number of price levels on both sides."""
         with self._lock:
             return len(self._bids) + len(self._asks)
+
+    def _best_prices(self) -> tuple[Decimal | None, Decimal | None]:
+        """Best bid and ask prices (caller holds the lock)."""
+        bid_keys, ask_keys = self._bid_keys, self._ask_keys
+        bid = bid_keys[-2] if len(bid_keys) > 1 else None
+        ask = -ask_keys[-2] if len(ask_keys) > 1 else None
+        return bid, ask
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -338,13 +352,12 @@ class OrderBook:
     def _apply(self, update: DepthUpdate) -> None:
         """Apply one diff (caller holds the lock).
 
-        Per level: one binary search over the side's keys (C ``bisect``),
-        then a store (changed quantity), or a list insert/delete (new or
-        removed level; a C ``memmove``). Never a sort, and no hashing: a
-        ``dict`` keyed by price would hash every freshly parsed ``Decimal``,
-        which costs more than the search. A zero quantity
-        (``"0.00000000"`` too: compared as a Decimal, which is falsy when
-        zero) removes the level; removing an unknown level is normal.
+        Per level: a price already in the book with a new quantity is one
+        ``dict`` store; a new level or a removed one (zero quantity,
+        ``"0.00000000"`` too: compared as a Decimal, which is falsy when zero)
+        also takes one binary search over the side's keys (C ``bisect``) and
+        a list insert/delete. Never a sort. Removing an unknown level is
+        normal and does nothing.
         """
         # Every key list ends with +Infinity, so the index bisect returns
         # always holds a key: no bounds check per level.
@@ -352,31 +365,34 @@ class OrderBook:
         keys = self._bid_keys
         levels = self._bids
         for level in update.bids:
-            key = level.price
-            i = search(keys, key)
-            if keys[i] == key:
+            price = level.price
+            if price in levels:
                 if level.quantity:
-                    levels[i] = level
+                    levels[price] = level
                 else:
-                    del keys[i]
-                    del levels[i]
+                    del levels[price]
+                    del keys[search(keys, price)]
             elif level.quantity:
-                keys.insert(i, key)
-                levels.insert(i, level)
+                levels[price] = level
+                keys.insert(search(keys, price), price)
         keys = self._ask_keys
         levels = self._asks
+        key_of = self._ask_key_of
         for level in update.asks:
-            key = -level.price
-            i = search(keys, key)
-            if keys[i] == key:
+            price = level.price
+            key = key_of.get(price)
+            if key is not None:
                 if level.quantity:
-                    levels[i] = level
+                    levels[key] = level
                 else:
-                    del keys[i]
-                    del levels[i]
+                    del key_of[price]
+                    del levels[key]
+                    del keys[search(keys, key)]
             elif level.quantity:
-                keys.insert(i, key)
-                levels.insert(i, level)
+                key = -price
+                key_of[price] = key
+                levels[key] = level
+                keys.insert(search(keys, key), key)
         self._update_id = update.final_update_id
         self.updates += 1
 
@@ -408,6 +424,7 @@ class OrderBook:
         last_id = snapshot.last_update_id
         bid_keys, bids = _side(snapshot.bids, negate=False)
         ask_keys, asks = _side(snapshot.asks, negate=True)
+        ask_key_of = {level.price: key for key, level in asks.items()}
         with self._synced_cond:
             if self._closed:
                 return "closed"
@@ -431,7 +448,7 @@ class OrderBook:
                 self._waiting_since = time.monotonic()
                 return "moved"
             self._bid_keys, self._bids = bid_keys, bids
-            self._ask_keys, self._asks = ask_keys, asks
+            self._ask_keys, self._asks, self._ask_key_of = ask_keys, asks, ask_key_of
             self._update_id = last_id
             while buffer:
                 update = buffer.popleft()
@@ -471,8 +488,7 @@ class OrderBook:
 
     def __repr__(self) -> str:
         with self._lock:
-            bid = self._bids[-1].price if self._bids else None
-            ask = self._asks[-1].price if self._asks else None
+            bid, ask = self._best_prices()
             state = "closed" if self._closed else ("synced" if self._synced else "syncing")
             update_id = self._update_id
         return (
@@ -527,23 +543,23 @@ def _count(n: int | None) -> int | None:
     return n
 
 
-def _top(levels: list[OrderBookLevel], n: int | None) -> list[OrderBookLevel]:
+def _top(
+    keys: list[Decimal], levels: dict[Decimal, OrderBookLevel], n: int | None
+) -> list[OrderBookLevel]:
     """The best *n* levels of a side, best first (caller holds the lock)."""
-    if n is None:
-        return levels[::-1]
-    if n == 0:
-        return []
-    return levels[-n:][::-1]
+    end = len(keys) - 1  # the sentinel
+    start = 0 if n is None else max(0, end - n)
+    return [levels[key] for key in reversed(keys[start:end])]
 
 
 def _side(
     levels: tuple[OrderBookLevel, ...], *, negate: bool
-) -> tuple[list[Decimal], list[OrderBookLevel]]:
-    """A side of a snapshot as (ascending keys, levels), best last; empty
-    levels are left out and a repeated price keeps its last level."""
+) -> tuple[list[Decimal], dict[Decimal, OrderBookLevel]]:
+    """A side of a snapshot as (ascending keys + sentinel, level by key), best
+    last; empty levels are left out and a repeated price keeps its last level."""
     by_key = {(-lv.price if negate else lv.price): lv for lv in levels}
     keys = sorted(k for k, lv in by_key.items() if lv.quantity and k.is_finite())
-    return [*keys, _SENTINEL], [by_key[k] for k in keys]
+    return [*keys, _SENTINEL], {k: by_key[k] for k in keys}
 
 
 class _Feed:
