@@ -47,7 +47,10 @@ def main(argv: list[str] | None = None) -> int:
         fake = FakeBinance(seed=args.seed, symbols=symbols, message_rate=args.message_rate)
     except (TypeError, ValueError) as exc:
         _parser().error(str(exc))
-    previous = signal.signal(signal.SIGTERM, _on_signal)
+    # Both signals only set the stop event, so an interrupt that lands anywhere
+    # (even between starting the servers and the wait below) ends the loop and
+    # stops the sandbox cleanly instead of raising out of the with block.
+    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     with fake:
         print("FakeBinance is running (Ctrl-C to stop)")
         print(f"REST:          {fake.rest_url}")
@@ -56,13 +59,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"API key:       {fake.api_key}")
         print(f"API secret:    {fake.api_secret}")
         print(f"Markets:       {', '.join(symbols)}", flush=True)
-        try:
-            # A short timed wait, so Ctrl-C is delivered promptly on every platform.
-            while not stop.wait(0.2):
-                pass
-        except KeyboardInterrupt:
+        # A short timed wait, so the signal handler runs promptly on every platform.
+        while not stop.wait(0.2):
             pass
-    signal.signal(signal.SIGTERM, previous)
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
     print("FakeBinance stopped", flush=True)
     return 0
 

@@ -167,3 +167,23 @@ def test_main_in_process(capsys: pytest.CaptureFixture[str]) -> None:
     assert "PEPEUSDT" in out
     assert out.rstrip().endswith("FakeBinance stopped")
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def test_main_in_process_stops_on_an_early_sigint(capsys: pytest.CaptureFixture[str]) -> None:
+    """SIGINT as soon as the servers run (before the wait loop) stops cleanly
+    and the previous handlers come back."""
+    import threading
+
+    from cryptoex.testing.__main__ import main
+
+    def interrupt_once_running() -> None:
+        wait_until(lambda: any(t.name == "fakebinance-market" for t in threading.enumerate()))
+        os.kill(os.getpid(), signal.SIGINT)
+
+    before = signal.getsignal(signal.SIGINT)
+    helper = threading.Thread(target=interrupt_once_running)
+    helper.start()
+    assert main(["--message-rate", "0", "--symbols", "btcusdt"]) == 0
+    helper.join()
+    assert capsys.readouterr().out.rstrip().endswith("FakeBinance stopped")
+    assert signal.getsignal(signal.SIGINT) is before
