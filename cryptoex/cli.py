@@ -42,6 +42,7 @@ from cryptoex._console import Screen, clock, describe, json_line, num
 from cryptoex._version import __version__
 from cryptoex.errors import ConfigurationError, CryptoExError
 from cryptoex.rest.user import UserClient
+from cryptoex.signals import MARKET_SIGNALS
 from cryptoex.streaming.manager import StreamManager
 from cryptoex.streaming.orderbook import OrderBook
 
@@ -59,17 +60,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: Stream kinds of ``cryptoex stream`` (``-`` is accepted for ``_``).
-STREAM_KINDS = (
-    "ticker",
-    "mini_ticker",
-    "book_ticker",
-    "trade",
-    "agg_trade",
-    "kline",
-    "depth",
-    "depth_update",
-)
+#: Stream kinds of ``cryptoex stream`` (``-`` is accepted for ``_``): one per
+#: market-data signal.
+STREAM_KINDS = tuple(MARKET_SIGNALS)
 #: Options someone might try for credentials; refused with an explanation.
 _KEY_FLAGS = frozenset(
     ("--api-key", "--api_key", "--api-secret", "--api_secret", "--key", "--secret", "--apikey")

@@ -34,7 +34,7 @@ from cryptoex.enums import KlineInterval
 from cryptoex.errors import ConfigurationError, ValidationError
 from cryptoex.exchanges import get_exchange
 from cryptoex.exchanges.base import Exchange
-from cryptoex.streaming.connection import Connection, Keepalive
+from cryptoex.streaming.connection import Connection, ConnectionHandler, Keepalive
 from cryptoex.streaming.dispatch import (
     Reporter,
     Route,
@@ -42,6 +42,7 @@ from cryptoex.streaming.dispatch import (
     UserCallback,
 )
 from cryptoex.streaming.orderbook import DEFAULT_BOOK_LIMIT, BookKeeper, OrderBook
+from cryptoex.streaming.pacing import pacer_for_limit
 from cryptoex.streaming.slots import Link, Slot
 from cryptoex.streaming.stats import (
     ConnectionStats,
@@ -529,6 +530,23 @@ class StreamManager:
             route = self._routes.get(stream)
             if route is not None:
                 route.consumers = tuple(c for c in route.consumers if c is not consumer)
+
+    def _new_connection(self, handler: ConnectionHandler, name: str | None = None) -> Connection:
+        """A connection configured by this manager's options (backoff, pings,
+        silence, rotation age, pacing under the exchange's message limit),
+        driving *handler*: a market-stream link or a user-data session."""
+        options: dict[str, Any] = {} if name is None else {"name": name}
+        return Connection(
+            handler,
+            self._keepalive,
+            pacer_for_limit(self._exchange.max_control_messages_per_second),
+            backoff=self.backoff,
+            ping_interval=self.ping_interval,
+            silence_timeout=self.silence_timeout,
+            max_age=self.max_connection_age,
+            rand=self._rand,
+            **options,
+        )
 
     def _started_connection(self, conn: Connection) -> None:
         with self._lock:

@@ -32,7 +32,6 @@ from cryptoex import signals
 from cryptoex.errors import NetworkError
 from cryptoex.streaming.connection import Connection, MessageCallback
 from cryptoex.streaming.dispatch import Handover, Route, frame_handler
-from cryptoex.streaming.pacing import pacer_for_limit
 
 if TYPE_CHECKING:
     from cryptoex.streaming.manager import StreamManager
@@ -79,16 +78,7 @@ class Link:
         self.parse_errors = 0
         #: Events of streams no longer subscribed (late after UNSUBSCRIBE).
         self.unrouted = 0
-        self.conn = Connection(
-            self,
-            manager._keepalive,
-            pacer_for_limit(manager._exchange.max_control_messages_per_second),
-            backoff=manager.backoff,
-            ping_interval=manager.ping_interval,
-            silence_timeout=manager.silence_timeout,
-            max_age=manager.max_connection_age,
-            rand=manager._rand,
-        )
+        self.conn = manager._new_connection(self)
 
     # -- what to carry ---------------------------------------------------------
 

@@ -49,7 +49,6 @@ from cryptoex.errors import (
 )
 from cryptoex.streaming.connection import Connection, MessageCallback
 from cryptoex.streaming.dispatch import UserCallback
-from cryptoex.streaming.pacing import pacer_for_limit
 from cryptoex.streaming.user_refill import Ledger, rebuild
 
 if TYPE_CHECKING:
@@ -316,17 +315,7 @@ class _Link:
         self.pending: dict[int, tuple[str, _User]] = {}
         self.open = False
         self.last_frame_wall: float | None = None
-        self.conn = Connection(
-            self,
-            manager._keepalive,
-            pacer_for_limit(manager._exchange.max_control_messages_per_second),
-            backoff=manager.backoff,
-            ping_interval=manager.ping_interval,
-            silence_timeout=manager.silence_timeout,
-            max_age=manager.max_connection_age,
-            rand=manager._rand,
-            name=f"cryptoex-ws-api-{next(_LINK_IDS)}",
-        )
+        self.conn = manager._new_connection(self, name=f"cryptoex-ws-api-{next(_LINK_IDS)}")
 
     # -- ConnectionHandler -------------------------------------------------------
 
