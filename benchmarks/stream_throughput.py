@@ -3,10 +3,10 @@ bare websocket-client receive loop, and latency to the callback.
 
 Run: ``python -m benchmarks.stream_throughput [--messages 100000]
 [--repeat 5] [--latency-seconds 5] [--rate 1000] [--profile]
-[--only throughput|latency|profile]``
+[--only throughput|latency|profile] [--server process|thread]``
 
-Against :class:`cryptoex.testing.FakeBinance` in this process, on one
-connection, using the sandbox's fastest push mode (``fb.flood``):
+Against :class:`cryptoex.testing.FakeBinance`, on one connection, using the
+sandbox's fastest push mode (``fb.flood``):
 
 1. **Throughput** for ``ticker``, ``trade``, ``bookTicker`` and ``depth20``:
 
@@ -20,9 +20,11 @@ connection, using the sandbox's fastest push mode (``fb.flood``):
    each flooded with ``--messages`` messages; msgs/s counts from the first to
    the last message received; rounds are interleaved, the best of
    ``--repeat`` is kept, and the ratio to *bare* printed next to the target.
-   The sandbox formats and sends from threads of this same process, so
-   every figure includes its share of the GIL: the ratios compare like with
-   like, the absolute numbers are lower than a separate server would give.
+   Both receive loops run in this process; by default the sandbox runs in a
+   child process (``--server process``), so on a 2-core machine the server
+   and the receiver each have a core and the figures measure the receiving
+   side alone. ``--server thread`` runs the sandbox in this process instead:
+   every figure then includes the sandbox's share of the interpreter lock.
 
 2. **Latency** at ``--rate`` messages per second (trades, sent one at a
    time) with ``time_unit="MICROSECOND"``: p50/p99/p99.9 from the server
@@ -49,10 +51,13 @@ import io
 import platform
 import pstats
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
+from types import SimpleNamespace
 from typing import Any
 
 import orjson
@@ -103,6 +108,66 @@ class Counter:
         return (self.count - 1) / span if span > 0 else float("nan")
 
 
+class SandboxProcess:
+    """A FakeBinance in a child process, driven over its stdin/stdout: the
+    three things the throughput rounds need (``ws_url``, ``flood()``,
+    ``connections()``), so the server does not share this interpreter's lock."""
+
+    CHILD = r"""
+import json, sys
+from cryptoex.testing import FakeBinance
+with FakeBinance(message_rate=0, symbols=["BTCUSDT"]) as fb:
+    print(fb.ws_url, flush=True)
+    for line in sys.stdin:
+        command, *args = line.split()
+        if command == "flood":
+            fb.flood(args[0], int(args[1]))
+            print("done", flush=True)
+        elif command == "streams":
+            print(json.dumps([list(c.streams) for c in fb.connections()]), flush=True)
+        else:
+            break
+"""
+
+    def __init__(self) -> None:
+        self._child = subprocess.Popen(  # noqa: S603 - our interpreter, our script
+            [sys.executable, "-c", self.CHILD],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self._lock = threading.Lock()
+        self.ws_url = self._read()
+
+    def _read(self) -> str:
+        assert self._child.stdout is not None
+        line = self._child.stdout.readline()
+        if not line:
+            raise RuntimeError("the sandbox process ended")
+        return line.strip()
+
+    def _ask(self, command: str) -> str:
+        assert self._child.stdin is not None
+        with self._lock:
+            self._child.stdin.write(command + "\n")
+            self._child.stdin.flush()
+            return self._read()
+
+    def flood(self, stream: str, count: int) -> None:
+        self._ask(f"flood {stream} {count}")
+
+    def connections(self) -> list[Any]:
+        return [
+            SimpleNamespace(streams=tuple(streams))
+            for streams in orjson.loads(self._ask("streams"))
+        ]
+
+    def close(self) -> None:
+        if self._child.stdin is not None:
+            self._child.stdin.close()
+        self._child.wait(LONG)
+
+
 def wait_for(predicate: Callable[[], bool], timeout: float = LONG) -> None:
     deadline = time.monotonic() + timeout
     pause = threading.Event()
@@ -112,11 +177,14 @@ def wait_for(predicate: Callable[[], bool], timeout: float = LONG) -> None:
         pause.wait(0.005)
 
 
-def subscribed(fb: FakeBinance, stream: str) -> bool:
+Sandbox = FakeBinance | SandboxProcess
+
+
+def subscribed(fb: Sandbox, stream: str) -> bool:
     return any(stream in c.streams for c in fb.connections())
 
 
-def flood_and_count(fb: FakeBinance, stream: str, counter: Counter) -> float:
+def flood_and_count(fb: Sandbox, stream: str, counter: Counter) -> float:
     flooder = threading.Thread(target=fb.flood, args=(stream, counter.target), daemon=True)
     flooder.start()
     if not counter.done.wait(LONG):
@@ -125,7 +193,7 @@ def flood_and_count(fb: FakeBinance, stream: str, counter: Counter) -> float:
     return counter.rate()
 
 
-def bare(fb: FakeBinance, stream: str, count: int, skip_utf8: bool) -> float:
+def bare(fb: Sandbox, stream: str, count: int, skip_utf8: bool) -> float:
     """websocket-client alone: receive and count."""
     counter = Counter(count)
     app = websocket.WebSocketApp(
@@ -144,7 +212,7 @@ def bare(fb: FakeBinance, stream: str, count: int, skip_utf8: bool) -> float:
         wait_for(lambda: not subscribed(fb, stream))
 
 
-def full_path(fb: FakeBinance, name: str, count: int, via_signal: bool) -> float:
+def full_path(fb: Sandbox, name: str, count: int, via_signal: bool) -> float:
     """cryptoex: frame -> orjson -> model -> dispatch -> one callback."""
     kind, options, stream, _ = STREAMS[name]
     counter = Counter(count)
@@ -170,7 +238,7 @@ def full_path(fb: FakeBinance, name: str, count: int, via_signal: bool) -> float
         wait_for(lambda: not subscribed(fb, stream))
 
 
-def throughput(fb: FakeBinance, count: int, repeat: int) -> None:
+def throughput(fb: Sandbox, count: int, repeat: int) -> None:
     print(f"Throughput, one connection, {count:,} messages per round, best of {repeat}.")
     print(
         "Ratios are against the faster bare loop (skip_utf8_validation=True); the\n"
@@ -355,17 +423,33 @@ def main() -> None:
     parser.add_argument("--latency-seconds", type=float, default=5.0)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--only", choices=["throughput", "latency", "profile"])
+    parser.add_argument(
+        "--server",
+        choices=["process", "thread"],
+        default="process",
+        help="run the sandbox in a child process (default) or in this one",
+    )
     args = parser.parse_args()
     print(
         f"Python {platform.python_version()} on {platform.machine()}, "
         f"websocket-client {websocket.__version__}"
     )
     if args.only in (None, "throughput"):
-        with FakeBinance(message_rate=0, symbols=["BTCUSDT"]) as fb:
-            # Long-lived objects out of the collector's way, for every variant alike.
-            gc.collect()
-            gc.freeze()
-            throughput(fb, args.messages, args.repeat)
+        print(f"sandbox: {'a child process' if args.server == 'process' else 'this process'}")
+        # Long-lived objects out of the collector's way, for every variant alike.
+        if args.server == "process":
+            remote = SandboxProcess()
+            try:
+                gc.collect()
+                gc.freeze()
+                throughput(remote, args.messages, args.repeat)
+            finally:
+                remote.close()
+        else:
+            with FakeBinance(message_rate=0, symbols=["BTCUSDT"]) as fb:
+                gc.collect()
+                gc.freeze()
+                throughput(fb, args.messages, args.repeat)
     if args.only in (None, "latency"):
         with FakeBinance(message_rate=0, symbols=["BTCUSDT"]) as fb:
             latency(fb, args.rate, args.latency_seconds)
