@@ -27,10 +27,11 @@ sandbox's fastest push mode (``fb.flood``):
    every figure then includes the sandbox's share of the interpreter lock.
 
 2. **Latency** at ``--rate`` messages per second (trades, sent one at a
-   time) with ``time_unit="MICROSECOND"``: p50/p99/p99.9 from the server
-   timestamp (the event time in the payload, stamped when the sandbox
-   formats the message, before its own sender thread writes it) to the
-   moment the callback runs. The sandbox's microsecond mode has millisecond
+   time, by the sandbox process of ``--server``) with
+   ``time_unit="MICROSECOND"``: p50/p99/p99.9 from the server timestamp
+   (the event time in the payload, stamped when the sandbox formats the
+   message, before its own sender thread writes it) to the moment the
+   callback runs. The sandbox's microsecond mode has millisecond
    resolution, so the script makes its clock microsecond-exact for the run
    (see :func:`microsecond_clock`); without that seam it falls back to the
    time it asked the sandbox to send, an upper bound. The lag
@@ -125,6 +126,21 @@ with FakeBinance(message_rate=0, symbols=["BTCUSDT"]) as fb:
             print("done", flush=True)
         elif command == "streams":
             print(json.dumps([list(c.streams) for c in fb.connections()]), flush=True)
+        elif command == "paced":
+            # One message at a time at a steady rate, stamped to the
+            # microsecond (see microsecond_clock in the parent script).
+            import threading, time
+            clock = fb._clock
+            clock.now_ms = lambda: time.time_ns() / 1_000_000 + clock.offset_ms
+            stream, rate, count = args[0], float(args[1]), int(args[2])
+            pause, start = threading.Event(), time.perf_counter()
+            for i in range(count):
+                ahead = start + i / rate - time.perf_counter()
+                if ahead > 0:
+                    pause.wait(ahead)
+                fb.flood(stream, 1)
+            del clock.now_ms
+            print("done", flush=True)
         else:
             break
 """
@@ -155,6 +171,11 @@ with FakeBinance(message_rate=0, symbols=["BTCUSDT"]) as fb:
 
     def flood(self, stream: str, count: int) -> None:
         self._ask(f"flood {stream} {count}")
+
+    def paced(self, stream: str, rate: float, count: int) -> None:
+        """Send *count* messages of *stream*, evenly spaced at *rate* per
+        second, with microsecond-exact event times."""
+        self._ask(f"paced {stream} {rate} {count}")
 
     def connections(self) -> list[Any]:
         return [
@@ -271,7 +292,7 @@ def percentile(ordered: list[float], q: float) -> float:
     return ordered[index]
 
 
-def latency(fb: FakeBinance, rate: float, seconds: float) -> None:
+def latency(fb: Sandbox, rate: float, seconds: float) -> None:
     total = int(rate * seconds)
     arrivals: list[tuple[int, Any]] = []
     read_at: list[float] = []
@@ -289,9 +310,14 @@ def latency(fb: FakeBinance, rate: float, seconds: float) -> None:
     route = sm._routes["btcusdt@trade"]
     sm.start()
     sent: list[int] = []
-    clock = microsecond_clock(fb)
+    clock = microsecond_clock(fb) if isinstance(fb, FakeBinance) else None
     try:
         wait_for(lambda: subscribed(fb, "btcusdt@trade"))
+        if isinstance(fb, SandboxProcess):
+            fb.paced("btcusdt@trade", rate, total)
+            done.wait(LONG)
+            lag = sm.stats()["btcusdt@trade"]
+            return _report_latency(arrivals, read_at, sent, lag, rate, total)
         interval = 1.0 / rate
         pause = threading.Event()
         start = time.perf_counter()
@@ -310,6 +336,17 @@ def latency(fb: FakeBinance, rate: float, seconds: float) -> None:
         sm.stop()
         if clock is not None:
             del clock.now_ms  # back to the class's millisecond clock
+    _report_latency(arrivals, read_at, sent, lag, rate, total)
+
+
+def _report_latency(
+    arrivals: list[tuple[int, Any]],
+    read_at: list[float],
+    sent: list[int],
+    lag: Any,
+    rate: float,
+    total: int,
+) -> None:
     if len(arrivals) != total:
         print(f"  received {len(arrivals)} of {total} messages")
         return
@@ -451,8 +488,15 @@ def main() -> None:
                 gc.freeze()
                 throughput(fb, args.messages, args.repeat)
     if args.only in (None, "latency"):
-        with FakeBinance(message_rate=0, symbols=["BTCUSDT"]) as fb:
-            latency(fb, args.rate, args.latency_seconds)
+        if args.server == "process":
+            remote = SandboxProcess()
+            try:
+                latency(remote, args.rate, args.latency_seconds)
+            finally:
+                remote.close()
+        else:
+            with FakeBinance(message_rate=0, symbols=["BTCUSDT"]) as fb:
+                latency(fb, args.rate, args.latency_seconds)
     if args.profile or args.only == "profile":
         profile(20_000)
 
