@@ -34,6 +34,7 @@ Prints figures; asserts nothing about time.
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import platform
 import random
@@ -304,7 +305,7 @@ def main() -> None:
         f"(call overhead of an empty lambda, {empty_loop * 1e9:.0f} ns, subtracted):"
     )
     for name, fn, unit in reads:
-        per_call = best_of(args.repeat, lambda fn=fn: time_reads(fn, args.reads)) - empty_loop
+        per_call = best_of(args.repeat, functools.partial(time_reads, fn, args.reads)) - empty_loop
         if unit == "ns":
             print(f"  {name:<14}{per_call * 1e9:8.0f} ns")
         else:

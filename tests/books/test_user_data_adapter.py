@@ -11,6 +11,7 @@ import pytest
 from cryptoex import AccountUpdate, AuthenticationError, BalanceUpdate, OrderUpdate, ParseError
 from cryptoex.exchanges.binance import BINANCE_SPOT
 from cryptoex.exchanges.binance.user_data import UserStreamEvent, WsApiReply
+from cryptoex.models import Model
 from tests.helpers import load_fixture
 
 
@@ -64,23 +65,24 @@ def test_events_are_classified(fixture: str, kind: str, subscription: int | None
 
 
 def test_events_parse_with_the_account_label() -> None:
-    def parse(fixture: str) -> object:
+    def parse(fixture: str) -> tuple[str, Model]:
         event = BINANCE_SPOT.user_stream_message(load_fixture(fixture))
         assert isinstance(event, UserStreamEvent)
         parsed = BINANCE_SPOT.parse_user_event(event, "alice")
         assert parsed is not None
         return parsed
 
-    kind, position = parse("wsapi/event_example_outboundAccountPosition.json")  # type: ignore[misc]
+    kind, position = parse("wsapi/event_example_outboundAccountPosition.json")
     assert kind == "account_update"
     assert isinstance(position, AccountUpdate)
     assert position.account == "alice"
     assert position.balances[0].free == Decimal("11818.00000000")
-    kind, balance = parse("user-data/balanceUpdate.json")  # type: ignore[misc]
+    kind, balance = parse("user-data/balanceUpdate.json")
     assert (kind, type(balance)) == ("balance_update", BalanceUpdate)
-    kind, report = parse("user-data/executionReport.json")  # type: ignore[misc]
+    kind, report = parse("user-data/executionReport.json")
     assert (kind, type(report)) == ("order_update", OrderUpdate)
-    assert report.synthetic is False  # type: ignore[attr-defined]
+    assert isinstance(report, OrderUpdate)
+    assert report.synthetic is False
     other = BINANCE_SPOT.user_stream_message(load_fixture("user-data/listStatus.json"))
     assert isinstance(other, UserStreamEvent)
     assert BINANCE_SPOT.parse_user_event(other, "alice") is None

@@ -150,7 +150,8 @@ class StubClient:
         return [
             o
             for o in self.orders
-            if o.symbol == symbol and (start is None or to_ms(o.created_time) >= start)
+            if o.symbol == symbol
+            and (start is None or (o.created_time is not None and to_ms(o.created_time) >= start))
         ]
 
     def get_trades(self, symbol: str, order_id: int | None = None) -> list[Fill]:

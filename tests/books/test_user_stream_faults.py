@@ -172,7 +172,7 @@ def test_stop_while_waiting_for_a_confirmation(
     thread = threading.Thread(target=subscribe)
     thread.start()
     assert waiting.wait(5)
-    assert wait_until(lambda: sm._user_streams is not None and sm._user_streams._users)
+    assert wait_until(lambda: sm._user_streams is not None and bool(sm._user_streams._users))
     sm.stop()
     thread.join(5)
     assert not thread.is_alive()
@@ -189,7 +189,7 @@ def test_misuse_is_reported_clearly(
         sm.subscribe_user(object())  # type: ignore[arg-type]
     user = sm.subscribe_user(client_for(fake))
     with pytest.raises(TypeError, match="decorates a callable"):
-        user.on_order_update()(42)  # type: ignore[arg-type]
+        user.on_order_update()(42)  # type: ignore[type-var]
     with pytest.raises(ValidationError):
         user.on_order_update("")
     with pytest.raises(TypeError):

@@ -112,7 +112,7 @@ class WS:
     def close(self) -> None:
         with contextlib.suppress(websocket.WebSocketException, OSError):
             self.ws.close(timeout=1)
-        self.ws.shutdown()  # close() leaves the socket open when the server closed first
+        self.ws.shutdown()  # type: ignore[no-untyped-call]  # close() leaves the socket open when the server closed first
 
 
 @pytest.fixture

@@ -49,12 +49,14 @@ def test_refuse_connections(fake_binance: FakeBinance, open_ws: OpenWS) -> None:
         with pytest.raises(websocket.WebSocketBadStatusException) as info:
             websocket.create_connection(fake_binance.ws_url + "/ws", timeout=10)
         assert info.value.status_code == 503
+        assert info.value.resp_headers is not None
         assert info.value.resp_headers["retry-after"] == "7"
     open_ws(fake_binance.ws_url + "/ws")  # the third one is accepted
     fake_binance.faults.refuse_connections(1)
     with pytest.raises(websocket.WebSocketBadStatusException) as info:
         websocket.create_connection(fake_binance.ws_api_url, timeout=10)
     assert info.value.status_code == 429
+    assert info.value.resp_headers is not None
     assert "retry-after" not in info.value.resp_headers
     assert fake_binance.connection_attempts == 4
 
@@ -79,6 +81,7 @@ def test_silence_keeps_the_connection_open_but_quiet(
         opcode, _ = loud.ws.recv_data_frame(True)
         pings += opcode == websocket.ABNF.OPCODE_PING
     assert wait_until(lambda: any(c.silenced for c in fake_binance.connections()))
+    assert quiet.ws.sock is not None
     readable, _, _ = select.select([quiet.ws.sock], [], [], 0)
     assert readable == []
     assert [c.id for c in fake_binance.connections()] == [quiet_id, quiet_id + 1]
@@ -112,13 +115,13 @@ def test_depth_gap(fake_binance: FakeBinance, open_ws: OpenWS, rest: Rest) -> No
     ws = open_ws(fake_binance.ws_url + "/stream?streams=bnbusdt@depth@100ms/bnbusdt@depth")
     assert wait_until(lambda: len(fake_binance.connections()) == 1)
     fake_binance.step(10)
-    last = {}
+    last: dict[str, int] = {}
     while len(last) < 2:
         message = ws.recv()
         last[message["stream"]] = message["data"]["u"]
     fake_binance.faults.depth_gap("BNBUSDT", skip=7)
     fake_binance.step(10)
-    gaps = {}
+    gaps: dict[str, int] = {}
     while len(gaps) < 2:
         message = ws.recv()
         gaps.setdefault(message["stream"], message["data"]["U"] - last[message["stream"]] - 1)

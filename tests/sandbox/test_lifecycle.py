@@ -151,7 +151,7 @@ def test_stop_with_silenced_idle_and_hanging_clients() -> None:
     took = time.monotonic() - started
     hanging.join(10)
     for conn in (silent, idle, api):
-        conn.shutdown()
+        conn.shutdown()  # type: ignore[no-untyped-call]
     assert took < 2.0
     assert isinstance(outcome[0], requests.ConnectionError)  # cut off by stop(), not answered
     leftover = [t.name for t in threading.enumerate() if t not in before and t.is_alive()]

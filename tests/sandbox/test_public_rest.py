@@ -163,7 +163,7 @@ def test_klines_ranges_and_paging(rest: Rest, fake_binance: FakeBinance) -> None
         rows += page
         if len(page) < 30:
             break
-        cursor = int(page[-1][0]) + 1  # type: ignore[call-overload]
+        cursor = int(page[-1][0]) + 1
     opens = [int(r[0]) for r in rows]  # type: ignore[call-overload]
     assert opens[0] == start
     assert all(b - a == 3_600_000 for a, b in itertools.pairwise(opens))
@@ -265,7 +265,7 @@ def test_microsecond_time_unit(rest: Rest, fake_binance: FakeBinance) -> None:
     assert response.json()["serverTime"] >= ms * 1000
     rows = rest.session.get(
         fake_binance.rest_url + "/api/v3/klines",
-        params={"symbol": "BTCUSDT", "interval": "1m", "limit": 1},
+        params={"symbol": "BTCUSDT", "interval": "1m", "limit": "1"},
         headers={"X-MBX-TIME-UNIT": "microsecond"},
         timeout=10,
     ).json()

@@ -36,7 +36,7 @@ def subscribe(ws: WS, api_key: str, secret: str, ident: Any = 1) -> int:
 
 
 def events(ws: WS, count: int) -> list[dict[str, Any]]:
-    out = []
+    out: list[dict[str, Any]] = []
     while len(out) < count:
         message = ws.recv()
         if "event" in message:

@@ -104,7 +104,7 @@ def test_changes_linger_then_go_in_one_batch_unsubscribes_first() -> None:
         ("UNSUBSCRIBE", ["ethusdt@trade"]),
         ("SUBSCRIBE", ["a@trade", "b@trade", "c@trade", "d@trade"]),
     ]
-    assert link.on_tick(conn, t0 + 1) is None, "nothing left to send"
+    assert link.on_tick(conn, t0 + 1) is None, "nothing left to send"  # type: ignore[arg-type]
     assert link.control_messages == 2
 
 

@@ -46,6 +46,7 @@ def test_error_fixtures_map_to_the_api_md_tree(path: Path) -> None:
     payload = orjson.loads(body)
     err = error_from_http(400, body, {}, now=NOW)
     code = payload["code"]
+    expected: type[errors.ExchangeError]
     if code == -2010:
         expected = (
             errors.InsufficientBalanceError

@@ -386,7 +386,7 @@ def test_random_orders_pass_or_name_the_filter(quantity: Decimal, price: Decimal
 @given(value=st.decimals(min_value=Decimal("0"), max_value=Decimal("1e9"), places=10))
 def test_rounding_lands_on_the_grid(value: Decimal) -> None:
     for mode in ("down", "up", "nearest"):
-        rounded = BTC.round_price(value, mode)  # type: ignore[arg-type]
+        rounded = BTC.round_price(value, mode)
         assert rounded % Decimal("0.01") == 0
         assert abs(rounded - value) <= Decimal("0.01")
         assert rounded.as_tuple().exponent == -2
