@@ -930,20 +930,7 @@ def parse_rest_trade(d: Mapping[str, Any], symbol: str) -> Trade:
     :param symbol: the symbol asked for (the answer does not repeat it).
     :raises ParseError: ``kind="trades"`` if the answer is malformed.
     """
-    try:
-        price, quantity, quote_quantity = _decimals(d["price"], d["qty"], d["quoteQty"])
-        return _new_trade(
-            symbol,
-            _int(d["id"]),  # trade_id
-            price,
-            quantity,
-            from_ms(_int(d["time"])),  # trade_time
-            _bool(d["isBuyerMaker"]),  # is_buyer_maker
-            None,  # event_time
-            quote_quantity,
-        )
-    except _FAILURES as exc:
-        raise _error("trades", exc, d) from exc
+    return _rest_trade(_new_trade, "trades", d, symbol)
 
 
 def parse_rest_block_trade(d: Mapping[str, Any], symbol: str) -> BlockTrade:
@@ -952,9 +939,14 @@ def parse_rest_block_trade(d: Mapping[str, Any], symbol: str) -> BlockTrade:
     :param symbol: the symbol asked for (the answer does not repeat it).
     :raises ParseError: ``kind="block_trades"`` if the answer is malformed.
     """
+    return _rest_trade(_new_block_trade, "block_trades", d, symbol)
+
+
+def _rest_trade(new: Callable[..., _M], kind: str, d: Mapping[str, Any], symbol: str) -> _M:
+    """A trade or block trade of the REST trade lists (the same keys)."""
     try:
         price, quantity, quote_quantity = _decimals(d["price"], d["qty"], d["quoteQty"])
-        return _new_block_trade(
+        return new(
             symbol,
             _int(d["id"]),  # trade_id
             price,
@@ -965,7 +957,7 @@ def parse_rest_block_trade(d: Mapping[str, Any], symbol: str) -> BlockTrade:
             quote_quantity,
         )
     except _FAILURES as exc:
-        raise _error("block_trades", exc, d) from exc
+        raise _error(kind, exc, d) from exc
 
 
 def parse_rest_agg_trade(d: Mapping[str, Any], symbol: str) -> AggTrade:
