@@ -197,6 +197,7 @@ class Route:
         "identity",
         "kind",
         "lag",
+        "last_data",
         "last_wall",
         "latest",
         "messages",
@@ -242,6 +243,8 @@ class Route:
         self.subscribers = 0
         self.messages = 0
         self.last_wall: float | None = None
+        #: The payload of the last event delivered (seeds a :class:`Handover`).
+        self.last_data: Any = None
         self.parse_errors = 0
         self.callback_errors = 0
         self.duplicates = 0
@@ -268,6 +271,7 @@ class Route:
             return
         self.messages += 1
         self.last_wall = received
+        self.last_data = data
         key = self.event_time_key
         if key is not None:
             event_time = data.get(key)
@@ -343,13 +347,19 @@ class Handover:
     and content for periodic statistics; see ``event_identity``).
 
     * Until the switch, ``old`` delivers and every identity it delivers is
-      remembered; ``new``'s events are held back (``pending``).
+      remembered (starting with the last event the route delivered before
+      the switch-over began); ``new``'s events are held back (``pending``).
     * The switch happens when ``new`` receives an event ``old`` already
-      delivered (``new`` caught up: drop it), or when ``old`` delivers the
-      first event ``new`` holds (``old`` caught up: drop that one from the
-      held-back queue, deliver the rest after it). From then on ``old``'s
-      events are dropped and ``new``'s are delivered unless ``old``
-      delivered them already.
+      delivered (``new`` caught up: drop it and everything ``new`` held
+      back), or when ``old`` delivers an event ``new`` holds (``old`` caught
+      up: drop the held-back events up to that one, deliver the rest after
+      it). The drops are by position, not by identity: both sockets carry
+      one sequence, so what ``new`` received before an event ``old``
+      delivered came before it and was delivered, even when ``old``
+      delivered it before the switch-over began (its socket delivers until
+      the moment the handover is installed, and may be inside a delivery
+      then). From then on ``old``'s events are dropped and ``new``'s are
+      delivered unless ``old`` delivered them already.
     * If ``old`` goes away first, the held-back events are delivered.
     * Once ``new`` delivers an event ``old`` never had, the stream leaves
       the switch-over and goes back to the fast path.
@@ -364,7 +374,9 @@ class Handover:
         old: Connection,
         new: Connection,
         on_switched: Callable[[Route], None],
+        last: Hashable | None = None,
     ) -> None:
+        """:param last: identity of the last event delivered before."""
         self.old = old
         self.new = new
         self.on_switched = on_switched
@@ -378,6 +390,24 @@ class Handover:
         self._pending_ids: set[Hashable] = set()
         self._queue: deque[tuple[Any, float]] = deque()
         self._busy = False
+        if last is not None:
+            self._remember(last)
+
+    @classmethod
+    def start(
+        cls, route: Route, old: Connection, new: Connection, on_switched: Callable[[Route], None]
+    ) -> Handover:
+        """Install a switch-over of *route* from *old* to *new*, seeded with
+        the last event the route delivered."""
+        last: Hashable | None = None
+        if route.last_data is not None:
+            try:
+                last = route.identity(route.last_data)
+            except Exception:
+                last = None
+        handover = cls(old, new, on_switched, last)
+        route.handover = handover
+        return handover
 
     def _remember(self, ident: Hashable) -> None:
         if ident in self._seen:
@@ -403,16 +433,20 @@ class Handover:
                     self._remember(ident)
                 self._queue.append((data, received))
                 if ident is not None and ident in self._pending_ids:
-                    # old caught up with the first event new held back.
-                    self._switch_locked(route, drop=ident)
+                    # old caught up with an event new held back: drop it
+                    # and what new held before it.
+                    held = (
+                        i for i, (pending, _, _) in enumerate(self._pending) if pending == ident
+                    )
+                    self._switch_locked(route, drop=next(held) + 1)
                     switched_now = True
             elif conn is self.new:
                 if ident is not None and ident in self._seen:
                     route.duplicates += 1  # old delivered it already
                     if self.switched:
                         return
-                    # new caught up with old.
-                    self._switch_locked(route, drop=None)
+                    # new caught up with old: what it held came before.
+                    self._switch_locked(route, drop=len(self._pending))
                     switched_now = True
                 elif self.switched:
                     self._queue.append((data, received))
@@ -432,13 +466,15 @@ class Handover:
             self.on_switched(route)
         self._drain(route)
 
-    def _switch_locked(self, route: Route, drop: Hashable | None) -> None:
+    def _switch_locked(self, route: Route, drop: int) -> None:
+        """Switch to ``new``: its first *drop* held-back events were
+        delivered by ``old``; the rest follow in order."""
         self.switched = True
-        for ident, data, received in self._pending:
-            if drop is not None and ident == drop:
-                route.duplicates += 1
-                drop = None
-                continue
+        pending = self._pending
+        for _ in range(drop):
+            pending.popleft()
+        route.duplicates += drop
+        for ident, data, received in pending:
             if ident is not None and ident in self._seen:
                 route.duplicates += 1
                 continue
@@ -453,7 +489,7 @@ class Handover:
             self.old_gone = True
             switched_now = not self.switched
             if switched_now:
-                self._switch_locked(route, drop=None)
+                self._switch_locked(route, drop=0)
             if self._busy:
                 return
             self._busy = True

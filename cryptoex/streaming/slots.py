@@ -353,7 +353,7 @@ class Slot:
                     if route is None:
                         continue
                     if route.conn is old.conn and route.handover is None:
-                        route.handover = Handover(old.conn, link.conn, self._switched)
+                        Handover.start(route, old.conn, link.conn, self._switched)
                         self._unswitched.add(stream)
                     elif route.conn is not old.conn:
                         route.conn = link.conn
