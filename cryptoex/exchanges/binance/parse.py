@@ -498,27 +498,39 @@ def parse_book_ticker(d: Mapping[str, Any], symbol: str | None = None) -> BookTi
         raise _error("book_ticker", exc, d) from exc
 
 
-def parse_trade(d: Mapping[str, Any], symbol: str | None = None) -> Trade:
-    """A ``<symbol>@trade`` message.
+def _trade_stream_parser(
+    new: Callable[..., _M], kind: str, doc: str
+) -> Callable[[Mapping[str, Any], str | None], _M]:
+    """The parser of a trade-shaped stream (``trade``, ``blockTrade``: the
+    same keys). A closure, so the per-message path pays no extra call."""
+
+    def parse(d: Mapping[str, Any], symbol: str | None = None) -> _M:
+        try:
+            price, quantity = _decimals(d["p"], d["q"])
+            return new(
+                _str(d["s"]),
+                _int(d["t"]),  # trade_id
+                price,
+                quantity,
+                from_ms(_int(d["T"])),  # trade_time
+                _bool(d["m"]),  # is_buyer_maker
+                from_ms(_int(d["E"])),  # event_time
+                None,  # quote_quantity
+            )
+        except _FAILURES as exc:
+            raise _error(kind, exc, d) from exc
+
+    parse.__name__ = parse.__qualname__ = f"parse_{kind}"
+    parse.__doc__ = f"""{doc}
 
     :param d: the message's payload.
     :param symbol: unused (the payload names its symbol).
-    :raises ParseError: ``kind="trade"`` if the payload is malformed.
+    :raises ParseError: ``kind="{kind}"`` if the payload is malformed.
     """
-    try:
-        price, quantity = _decimals(d["p"], d["q"])
-        return _new_trade(
-            _str(d["s"]),
-            _int(d["t"]),  # trade_id
-            price,
-            quantity,
-            from_ms(_int(d["T"])),  # trade_time
-            _bool(d["m"]),  # is_buyer_maker
-            from_ms(_int(d["E"])),  # event_time
-            None,  # quote_quantity
-        )
-    except _FAILURES as exc:
-        raise _error("trade", exc, d) from exc
+    return parse
+
+
+parse_trade: Final = _trade_stream_parser(_new_trade, "trade", "A ``<symbol>@trade`` message.")
 
 
 def parse_agg_trade(d: Mapping[str, Any], symbol: str | None = None) -> AggTrade:
@@ -688,27 +700,9 @@ def parse_avg_price(d: Mapping[str, Any], symbol: str | None = None) -> AvgPrice
         raise _error("avg_price", exc, d) from exc
 
 
-def parse_block_trade(d: Mapping[str, Any], symbol: str | None = None) -> BlockTrade:
-    """A ``<symbol>@blockTrade`` message.
-
-    :param d: the message's payload.
-    :param symbol: unused (the payload names its symbol).
-    :raises ParseError: ``kind="block_trade"`` if the payload is malformed.
-    """
-    try:
-        price, quantity = _decimals(d["p"], d["q"])
-        return _new_block_trade(
-            _str(d["s"]),
-            _int(d["t"]),  # trade_id
-            price,
-            quantity,
-            from_ms(_int(d["T"])),  # trade_time
-            _bool(d["m"]),  # is_buyer_maker
-            from_ms(_int(d["E"])),  # event_time
-            None,  # quote_quantity
-        )
-    except _FAILURES as exc:
-        raise _error("block_trade", exc, d) from exc
+parse_block_trade: Final = _trade_stream_parser(
+    _new_block_trade, "block_trade", "A ``<symbol>@blockTrade`` message."
+)
 
 
 def parse_reference_price(d: Mapping[str, Any], symbol: str | None = None) -> ReferencePrice:
