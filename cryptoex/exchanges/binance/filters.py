@@ -162,7 +162,7 @@ def parse_symbol_info(raw: Mapping[str, Any]) -> SymbolInfo:
             status=SymbolStatus(raw["status"]),
             base_asset=str(raw["baseAsset"]),
             quote_asset=str(raw["quoteAsset"]),
-            base_asset_precision=int(raw["baseAssetPrecision"]),
+            base_asset_precision=int(raw.get("baseAssetPrecision", 8)),
             quote_asset_precision=int(raw.get("quoteAssetPrecision", raw.get("quotePrecision", 8))),
             order_types=tuple(OrderType(t) for t in raw.get("orderTypes", ())),
             iceberg_allowed=bool(raw.get("icebergAllowed", False)),
