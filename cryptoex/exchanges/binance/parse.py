@@ -60,7 +60,7 @@ from dataclasses import fields
 from datetime import datetime
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Protocol, TypeVar
 
 from cryptoex._time import from_ms
 from cryptoex.enums import (
@@ -153,6 +153,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _M = TypeVar("_M", bound=Model)
+_M_co = TypeVar("_M_co", bound=Model, covariant=True)
 _E = TypeVar("_E", bound=LenientStrEnum)
 
 #: A stream parser: ``(payload, symbol) -> model``. *symbol* is the stream's
@@ -498,9 +499,11 @@ def parse_book_ticker(d: Mapping[str, Any], symbol: str | None = None) -> BookTi
         raise _error("book_ticker", exc, d) from exc
 
 
-def _trade_stream_parser(
-    new: Callable[..., _M], kind: str, doc: str
-) -> Callable[[Mapping[str, Any], str | None], _M]:
+class _TradeParser(Protocol[_M_co]):
+    def __call__(self, d: Mapping[str, Any], symbol: str | None = None) -> _M_co: ...
+
+
+def _trade_stream_parser(new: Callable[..., _M], kind: str, doc: str) -> _TradeParser[_M]:
     """The parser of a trade-shaped stream (``trade``, ``blockTrade``: the
     same keys). A closure, so the per-message path pays no extra call."""
 
